@@ -1,0 +1,32 @@
+import type { ImageReference } from "../reference.js";
+
+export type ReferenceKind = "from" | "copy-from" | "mount-from" | "syntax";
+export type SkipReason = "variable" | "invalid";
+
+/** One image reference found in a Dockerfile, with the exact byte range to rewrite. */
+export interface FoundReference {
+  kind: ReferenceKind;
+  /** 1-based line where the reference text starts. */
+  line: number;
+  /** Byte offsets into the original file bytes (BOM included), end exclusive. */
+  start: number;
+  end: number;
+  /** The reference exactly as written (for an ARG-default reference: the ARG's default value). */
+  text: string;
+  /** Parsed and normalized; null when skipped. */
+  reference: ImageReference | null;
+  skip: SkipReason | null;
+  /** Why it was skipped, for people. */
+  skipDetail?: string;
+  /** The literal `--platform` of the FROM (or of the FROMs using an ARG default), when it has no variables. */
+  platform?: string;
+  /** The global ARG whose default this reference is. */
+  arg?: string;
+}
+
+/** A byte-range replacement. */
+export interface Edit {
+  start: number;
+  end: number;
+  replacement: string;
+}

@@ -1,0 +1,212 @@
+// The plan: references + resolutions + options → edits, with a reason for everything left alone. Pure.
+
+import type { Edit, FoundReference, ReferenceKind } from "./dockerfile/types.js";
+import { imageName, pinnedText } from "./reference.js";
+import type { Resolution, ResolveOptions } from "./registry/types.js";
+import { RegistryError } from "./registry/types.js";
+import type { ImageReference } from "./reference.js";
+
+export interface ScannedFile {
+  /** Relative path, `/` separators. */
+  path: string;
+  references: FoundReference[];
+}
+
+/** One registry question: which digest a reference should carry now. */
+export interface ResolveRequest {
+  key: string;
+  reference: ImageReference;
+  options: ResolveOptions;
+}
+
+export type SkipReasonCode =
+  | "variable" // uses a build variable the scanner cannot resolve
+  | "invalid" // not a valid image reference
+  | "digest-only" // pinned without a tag: cannot drift
+  | "not-pinned" // unpinned, and the config says only refresh existing pins
+  | "ignored" // matched ignorePaths or ignoreImages
+  | "declined" // this digest was proposed before in a PR closed without merging
+  | "too-new"; // younger than minimumAge
+
+export interface Change {
+  path: string;
+  line: number;
+  kind: ReferenceKind;
+  image: string;
+  tag: string;
+  /** The text as written now, and what replaces it. */
+  from: string;
+  to: string;
+  oldDigest: string | null;
+  newDigest: string;
+  /** Platforms the new digest covers (an index), when known. */
+  platforms?: string[];
+  /** Where the bytes live, for the rewriter. */
+  start: number;
+  end: number;
+}
+
+export interface Skipped {
+  path: string;
+  line: number;
+  text: string;
+  reason: SkipReasonCode;
+  detail?: string;
+}
+
+export interface PlanError {
+  path: string;
+  line: number;
+  text: string;
+  error: string;
+  code?: string;
+}
+
+export interface Current {
+  path: string;
+  line: number;
+  text: string;
+  image: string;
+  tag: string;
+  digest: string;
+}
+
+export interface Plan {
+  changes: Change[];
+  skipped: Skipped[];
+  errors: PlanError[];
+  current: Current[];
+}
+
+export interface PlanOptions {
+  /** Pin references that have no digest yet (false: only refresh existing pins). */
+  pinUnpinned: boolean;
+  /** References to leave alone (ignorePaths/ignoreImages), decided by the caller. */
+  isIgnored?: (path: string, ref: FoundReference) => boolean;
+  /** Digests declined for an image:tag (from PRs closed without merging), keyed by `image:tag`. */
+  declined?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Digests too young to adopt (minimumAge), decided by the caller. */
+  isTooNew?: (image: string, tag: string, digest: string) => boolean;
+}
+
+/** The tag a reference follows: untagged references follow `latest`. */
+export function followedTag(ref: ImageReference): string {
+  return ref.tag ?? "latest";
+}
+
+/** The registry question a reference asks, or null when it asks none (skipped or digest-only). */
+export function resolveRequestFor(found: FoundReference): ResolveRequest | null {
+  const ref = found.reference;
+  if (found.skip !== null || ref === null) return null;
+  if (ref.digest !== null && ref.tag === null) return null;
+  const tagged: ImageReference = { ...ref, tag: followedTag(ref), digest: null };
+  const options: ResolveOptions = {};
+  // The platform matters only when the current pin might be a single-platform manifest.
+  if (ref.digest !== null) options.currentDigest = ref.digest;
+  if (ref.digest !== null && found.platform) options.platform = found.platform;
+  const key = `${imageName(tagged)}:${tagged.tag}|${options.currentDigest ?? ""}|${options.platform ?? ""}`;
+  return { key, reference: tagged, options };
+}
+
+/** The distinct registry questions of a set of files (each asked once however many references share it). */
+export function resolveRequests(files: readonly ScannedFile[]): ResolveRequest[] {
+  const byKey = new Map<string, ResolveRequest>();
+  for (const file of files) {
+    for (const found of file.references) {
+      const request = resolveRequestFor(found);
+      if (request && !byKey.has(request.key)) byKey.set(request.key, request);
+    }
+  }
+  return [...byKey.values()];
+}
+
+function formatPlatforms(resolution: Resolution): string[] | undefined {
+  return resolution.platforms?.map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join("/"));
+}
+
+/** Decide, for every reference, whether to pin, refresh, leave, skip or report it. */
+export function plan(
+  files: readonly ScannedFile[],
+  resolutions: ReadonlyMap<string, Resolution | Error>,
+  options: PlanOptions,
+): Plan {
+  const out: Plan = { changes: [], skipped: [], errors: [], current: [] };
+  for (const file of files) {
+    for (const found of file.references) {
+      const at = { path: file.path, line: found.line, text: found.text };
+      const skip = (reason: SkipReasonCode, detail?: string) =>
+        out.skipped.push(detail === undefined ? { ...at, reason } : { ...at, reason, detail });
+
+      const ref = found.reference;
+      if (found.skip !== null || ref === null) {
+        skip(found.skip ?? "invalid", found.skipDetail);
+        continue;
+      }
+      if (options.isIgnored?.(file.path, found)) {
+        skip("ignored");
+        continue;
+      }
+      if (ref.digest !== null && ref.tag === null) {
+        skip("digest-only", "a digest without a tag cannot drift");
+        continue;
+      }
+      if (ref.digest === null && !options.pinUnpinned) {
+        skip("not-pinned", "pinUnpinned is off: only existing pins are refreshed");
+        continue;
+      }
+      const request = resolveRequestFor(found);
+      const resolution = request ? resolutions.get(request.key) : undefined;
+      if (!request || resolution === undefined) {
+        out.errors.push({ ...at, error: "not resolved", code: "NOT_RESOLVED" });
+        continue;
+      }
+      if (resolution instanceof Error) {
+        const error: PlanError = { ...at, error: resolution.message };
+        if (resolution instanceof RegistryError) error.code = resolution.code;
+        out.errors.push(error);
+        continue;
+      }
+      const image = imageName(ref);
+      const tag = followedTag(ref);
+      if (ref.digest === resolution.digest) {
+        out.current.push({ ...at, image, tag, digest: resolution.digest });
+        continue;
+      }
+      if (options.declined?.get(`${image}:${tag}`)?.has(resolution.digest)) {
+        skip("declined", `${resolution.digest} was proposed before and the pull request was closed without merging`);
+        continue;
+      }
+      if (options.isTooNew?.(image, tag, resolution.digest)) {
+        skip("too-new", `${resolution.digest} is younger than minimumAge`);
+        continue;
+      }
+      const change: Change = {
+        path: file.path,
+        line: found.line,
+        kind: found.kind,
+        image,
+        tag,
+        from: found.text,
+        to: pinnedText(found.text, resolution.digest),
+        oldDigest: ref.digest,
+        newDigest: resolution.digest,
+        start: found.start,
+        end: found.end,
+      };
+      const platforms = formatPlatforms(resolution);
+      if (platforms) change.platforms = platforms;
+      out.changes.push(change);
+    }
+  }
+  return out;
+}
+
+/** The byte edits of one file's changes. */
+export function editsFor(changes: readonly Change[], path: string): Edit[] {
+  return changes.filter((c) => c.path === path).map((c) => ({ start: c.start, end: c.end, replacement: c.to }));
+}
+
+/** Whether a plan asks for nothing to be written. */
+export function isNoop(p: Plan): boolean {
+  return p.changes.length === 0;
+}

@@ -1,0 +1,62 @@
+import type { ImageReference } from "../reference.js";
+
+export const MEDIA_TYPES = {
+  ociIndex: "application/vnd.oci.image.index.v1+json",
+  dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
+  ociManifest: "application/vnd.oci.image.manifest.v1+json",
+  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+} as const;
+
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+/** What a tag points at now. */
+export interface Resolution {
+  digest: string;
+  mediaType: string;
+  /** The platforms an index lists (absent for a single-platform manifest). */
+  platforms?: Platform[];
+}
+
+export interface ResolveOptions {
+  /**
+   * The digest currently pinned, when refreshing. When it is a single-platform manifest the result keeps that kind:
+   * the same platform's manifest from the tag's index.
+   */
+  currentDigest?: string;
+  /** The FROM's literal `--platform` (e.g. `linux/arm64/v8`), used to pick a platform manifest. */
+  platform?: string;
+}
+
+export type RegistryErrorCode =
+  | "NOT_FOUND" // no such repository or tag
+  | "UNAUTHORIZED" // 401/403
+  | "REFUSED_HOST" // policy: private address, plain HTTP, bad redirect or realm
+  | "RATE_LIMITED" // 429 after retries
+  | "SERVER_ERROR" // 5xx after retries
+  | "NETWORK" // connection failure, DNS, reset
+  | "TIMEOUT"
+  | "DIGEST_MISMATCH" // Docker-Content-Digest differs from the body's sha256
+  | "TOO_LARGE" // body over the limit
+  | "PLATFORM_NOT_FOUND" // the index has no manifest for the pinned platform
+  | "INVALID_RESPONSE"; // anything else a registry got wrong
+
+/** A failure to resolve one reference: never "up to date", never an edit. */
+export class RegistryError extends Error {
+  override readonly name = "RegistryError";
+  constructor(
+    readonly code: RegistryErrorCode,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** What the rest of the program needs from a registry client. */
+export interface Resolver {
+  resolve(ref: ImageReference, options?: ResolveOptions): Promise<Resolution>;
+}
