@@ -25,14 +25,14 @@ const IPV6 = "\\[(?:[a-fA-F0-9:]+)\\]";
 const DOMAIN_RE = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|${IPV6})(?::[0-9]+)?$`);
 const PATH_COMPONENT_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG_RE = /^[\w][\w.-]*$/;
-const DIGEST_RE = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-const SHA256_RE = /^sha256:[0-9a-f]{64}$/;
+/** The algorithms Docker's digest parser accepts, with their hex lengths (lower case only). */
+const DIGEST_RE = /^(?:sha256:[0-9a-f]{64}|sha384:[0-9a-f]{96}|sha512:[0-9a-f]{128})$/;
+/** A bare 64-hex name is an image ID, which Docker refuses as a repository name. */
+const IDENTIFIER_RE = /^[a-f0-9]{64}$/;
 
-/** Whether `digest` is a well-formed digest; sha256 must be 64 lower-case hex. */
+/** Whether `digest` is a digest Docker accepts: sha256, sha384 or sha512 with lower-case hex of the right length. */
 export function isValidDigest(digest: string): boolean {
-  if (!DIGEST_RE.test(digest)) return false;
-  if (digest.startsWith("sha256:")) return SHA256_RE.test(digest);
-  return true;
+  return DIGEST_RE.test(digest);
 }
 
 /**
@@ -53,6 +53,7 @@ export function parseReference(text: string): ParseResult {
   const fail = (error: string): ParseResult => ({ ok: false, error });
   if (text.length === 0) return fail("empty reference");
   if (/\s/.test(text)) return fail("reference contains white space");
+  if (IDENTIFIER_RE.test(text)) return fail("a 64-character hexadecimal name is an image ID, not a repository");
 
   let rest = text;
   let digest: string | null = null;
@@ -61,7 +62,7 @@ export function parseReference(text: string): ParseResult {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
     if (!isValidDigest(digest)) {
-      return fail(`invalid digest "${digest}" (expected algorithm:hex, sha256 with 64 lower-case hex digits)`);
+      return fail(`invalid digest "${digest}" (expected sha256:<64 lower-case hex>, or sha384/sha512)`);
     }
   }
 

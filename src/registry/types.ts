@@ -29,6 +29,8 @@ export interface ResolveOptions {
   currentDigest?: string;
   /** The FROM's literal `--platform` (e.g. `linux/arm64/v8`), used to pick a platform manifest. */
   platform?: string;
+  /** Also list an index's platforms (costs a GET of the index; by default a tag costs one HEAD). */
+  withPlatforms?: boolean;
 }
 
 export type RegistryErrorCode =

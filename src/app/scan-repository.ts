@@ -1,0 +1,129 @@
+// One repository's whole run: read it, check its config, scan, resolve, plan, and bring its PR in line.
+
+import { scanDockerfile } from "../dockerfile/scan.js";
+import { resolveFiles } from "../engine.js";
+import { ignoreMatcher, parseConfig } from "../github/config.js";
+import { reportConfigError, resolveConfigError } from "../github/config-issue.js";
+import { readRepository, type Octokit } from "../github/files.js";
+import { declinedDigests, syncPullRequest, type SyncResult } from "../github/pull-request.js";
+import { plan, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
+import type { Resolver } from "../registry/types.js";
+import { parseReference } from "../reference.js";
+
+export interface ScanRequest {
+  owner: string;
+  repo: string;
+  /** Rebuild the bot branch even over other people's commits. */
+  recreate?: boolean;
+}
+
+export interface Services {
+  resolver: Resolver;
+  /** The app's own login, `<slug>[bot]`. */
+  botLogin: string;
+  /** When the image a digest names was built, for minimumAge; null when unknown. */
+  createdAt?: (image: string, digest: string) => Promise<Date | null>;
+  now?: () => number;
+}
+
+export type ScanOutcome =
+  | { status: "skipped"; reason: "archived" | "disabled" | "empty" | "not-enabled" }
+  | { status: "config-error"; error: string; issue: number }
+  | { status: "done"; files: number; plan: Plan; sync: SyncResult };
+
+async function tooNewCheck(p: Plan, minimumAgeMs: number, services: Services): Promise<PlanOptions["isTooNew"]> {
+  if (minimumAgeMs <= 0 || p.changes.length === 0) return undefined;
+  const now = services.now?.() ?? Date.now();
+  const young = new Set<string>();
+  await Promise.all(
+    [...new Set(p.changes.map((c) => `${c.image}@${c.newDigest}`))].map(async (key) => {
+      const [image = "", digest = ""] = key.split("@");
+      // Unknown age counts as too new: adopting a digest early is the risk minimumAge exists to avoid.
+      const created = services.createdAt ? await services.createdAt(image, digest).catch(() => null) : null;
+      if (created === null || now - created.getTime() < minimumAgeMs) young.add(key);
+    }),
+  );
+  return (image, _tag, digest) => young.has(`${image}@${digest}`);
+}
+
+export async function scanRepository(octokit: Octokit, request: ScanRequest, services: Services): Promise<ScanOutcome> {
+  const { owner, repo } = request;
+  const ref = { owner, repo };
+  const { data: repository } = await octokit.rest.repos.get(ref);
+  if (repository.archived) return { status: "skipped", reason: "archived" };
+  if (repository.disabled) return { status: "skipped", reason: "disabled" };
+
+  const snapshot = await readRepository(octokit, owner, repo, repository.default_branch);
+  if (snapshot === null) return { status: "skipped", reason: "empty" };
+
+  const config = parseConfig(snapshot.configText);
+  if (!config.ok) {
+    const issue = await reportConfigError(octokit, ref, services.botLogin, config.error);
+    return { status: "config-error", error: config.error, issue };
+  }
+  if (snapshot.configText !== null) await resolveConfigError(octokit, ref, services.botLogin);
+  if (!config.config.enabled) return { status: "skipped", reason: "not-enabled" };
+
+  const files: ScannedFile[] = snapshot.files.map((f) => ({ path: f.path, references: scanDockerfile(f.content) }));
+  const options: PlanOptions = {
+    pinUnpinned: config.config.pinUnpinned,
+    isIgnored: ignoreMatcher(config.config),
+    declined: await declinedDigests(octokit, ref, snapshot.branch),
+  };
+  const resolutions = await resolveFiles(files, services.resolver);
+  let result = plan(files, resolutions, options);
+  const isTooNew = await tooNewCheck(result, config.config.minimumAgeMs, services);
+  if (isTooNew) result = plan(files, resolutions, { ...options, isTooNew });
+
+  const sync = await syncPullRequest(octokit, ref, snapshot, result, {
+    config: config.config,
+    recreate: request.recreate ?? false,
+  });
+  return { status: "done", files: files.length, plan: result, sync };
+}
+
+/** The reply to a comment command: what was found and done. */
+export function summarize(outcome: ScanOutcome): string {
+  if (outcome.status === "skipped") {
+    const why = {
+      archived: "the repository is archived",
+      disabled: "the repository is disabled",
+      empty: "the repository is empty",
+      "not-enabled": "`enabled: false` in `.github/digest-pin.yml`",
+    }[outcome.reason];
+    return `digest-pin did not scan: ${why}.`;
+  }
+  if (outcome.status === "config-error") {
+    return `digest-pin did not scan: the configuration is invalid (see #${outcome.issue}).\n\n> ${outcome.error}`;
+  }
+  const { plan: p, sync } = outcome;
+  const pinned = p.changes.filter((c) => c.oldDigest === null).length;
+  const references = p.changes.length + p.current.length + p.skipped.length + p.errors.length;
+  const byReason = new Map<string, number>();
+  for (const s of p.skipped) byReason.set(s.reason, (byReason.get(s.reason) ?? 0) + 1);
+  const skipped = [...byReason].map(([reason, n]) => `${n} ${reason}`).join(", ");
+  const lines = [
+    `digest-pin scanned ${outcome.files} Dockerfile${outcome.files === 1 ? "" : "s"}: ` +
+      `${references} references, ${pinned} to pin, ${p.changes.length - pinned} to refresh, ` +
+      `${p.current.length} current, ${p.skipped.length} skipped${skipped ? ` (${skipped})` : ""}, ` +
+      `${p.errors.length} error${p.errors.length === 1 ? "" : "s"}.`,
+  ];
+  for (const e of p.errors) lines.push(`- \`${e.path}\` line ${e.line}: \`${e.text}\`: ${e.error}`);
+  const link = sync.pull ? ` #${sync.pull.number} (${sync.pull.url})` : "";
+  const action: Record<SyncResult["action"], string> = {
+    opened: `Opened${link}.`,
+    updated: `Updated${link}.`,
+    unchanged: `The pull request${link} is already current.`,
+    closed: `Nothing left to change: closed${link}.`,
+    blocked: `Left the branch alone: ${sync.detail ?? "someone else pushed to it"}${link ? ` (${link.trim()})` : ""}.`,
+    none: "Nothing to change.",
+  };
+  lines.push("", action[sync.action]);
+  return lines.join("\n");
+}
+
+/** `docker.io/library/python` + digest → a reference the registry client can read. */
+export function imageAt(image: string, digest: string) {
+  const parsed = parseReference(`${image}@${digest}`);
+  return parsed.ok ? parsed.value : null;
+}

@@ -1,0 +1,93 @@
+// Where the instructions start, from dockerfile-ast, corrected to BuildKit's reading (see mask.ts), with each one's
+// logical line built on demand from the unmodified source.
+
+import { DockerfileParser, Onbuild, type Instruction } from "dockerfile-ast";
+import type { Directives } from "./directives.js";
+import { astHeredocName, buildkitHeredocs, isJsonForm, type HeredocWord } from "./heredoc.js";
+import { logicalLine, type Logical } from "./logical.js";
+import { heredocMask, initialMask } from "./mask.js";
+import { offsetOf, type Source } from "./text.js";
+import { extractFlags, splitKeyword } from "./words.js";
+
+export interface ParsedInstruction {
+  /** Upper case, as dockerfile-ast reports it. */
+  keyword: string;
+  /** Offset in the source text of the keyword's first character. */
+  start: number;
+  logical: () => Logical;
+}
+
+/** Re-parses allowed to settle heredoc disagreements (each fixes one instruction; real files need none). */
+const MAX_REPARSES = 16;
+const HEREDOC_HOSTS = new Set(["RUN", "COPY", "ADD", "ONBUILD"]);
+const HEREDOC_KEYWORDS = new Set(["run", "copy", "add"]);
+
+/** BuildKit looks for heredocs on RUN, COPY and ADD (also under ONBUILD), not in their JSON form. */
+function buildkitHeredocsOf(logical: Logical): HeredocWord[] {
+  const text = logical.text;
+  if (!text.includes("<<")) return [];
+  let { keyword, rest } = splitKeyword(text);
+  if (keyword === "onbuild") {
+    const inner = splitKeyword(text.slice(rest));
+    keyword = inner.keyword;
+    rest += inner.rest;
+  }
+  if (!HEREDOC_KEYWORDS.has(keyword)) return [];
+  if (isJsonForm(text.slice(extractFlags(text, rest).rest))) return [];
+  return buildkitHeredocs(text);
+}
+
+/** dockerfile-ast's heredocs for an instruction, read the way its parser reads them. */
+function astHeredocs(instruction: Instruction): { names: string[]; tabbed: boolean } {
+  const target = instruction instanceof Onbuild ? instruction.getTriggerInstruction() : instruction;
+  const names: string[] = [];
+  let tabbed = false;
+  if (target === null || !HEREDOC_KEYWORDS.has(target.getKeyword().toLowerCase())) return { names, tabbed };
+  for (const arg of target.getArguments()) {
+    const value = arg.getValue();
+    if (!value.startsWith("<<") || value.length <= 2) continue;
+    if (value.startsWith("<<-")) tabbed = true;
+    const name = astHeredocName(value);
+    if (name !== null) names.push(name);
+  }
+  return { names, tabbed };
+}
+
+function heredocsAgree(buildkit: readonly HeredocWord[], ast: { names: string[]; tabbed: boolean }): boolean {
+  if (buildkit.length !== ast.names.length) return false;
+  if (buildkit.some((h, i) => h.name !== ast.names[i])) return false;
+  return buildkit.length === 0 || buildkit.some((h) => h.chomp) === ast.tabbed;
+}
+
+export function parseInstructions(src: Source, directives: Directives): ParsedInstruction[] {
+  const cache = new Map<number, Logical>();
+  const logicalAt = (start: number): Logical => {
+    let l = cache.get(start);
+    if (l === undefined) {
+      l = logicalLine(src, start, directives.escape);
+      cache.set(start, l);
+    }
+    return l;
+  };
+  let masked = initialMask(src, directives);
+  for (let attempt = 0; ; attempt++) {
+    const out: ParsedInstruction[] = [];
+    let retry: string | null = null;
+    for (const instruction of DockerfileParser.parse(masked).getInstructions()) {
+      const at = instruction.getRange().start;
+      const start = offsetOf(src, at.line, at.character);
+      const keyword = instruction.getKeyword();
+      out.push({ keyword, start, logical: () => logicalAt(start) });
+      if (attempt >= MAX_REPARSES || !HEREDOC_HOSTS.has(keyword)) continue;
+      const logical = logicalAt(start);
+      if (!logical.text.includes("<<") && !instruction.getTextContent().includes("<<")) continue;
+      const buildkit = buildkitHeredocsOf(logical);
+      if (heredocsAgree(buildkit, astHeredocs(instruction))) continue;
+      retry = heredocMask(masked, logical, buildkit);
+      if (retry === masked) retry = null;
+      if (retry !== null) break;
+    }
+    if (retry === null) return out;
+    masked = retry;
+  }
+}

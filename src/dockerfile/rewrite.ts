@@ -1,0 +1,52 @@
+// Byte-exact rewriting: replace the given byte ranges, keep every other byte as it was (line endings, BOM,
+// trailing spaces, even invalid UTF-8).
+
+import type { Edit } from "./types.js";
+
+export type RewriteErrorCode = "OUT_OF_RANGE" | "OVERLAP" | "INVALID_EDIT";
+
+export class RewriteError extends Error {
+  override readonly name = "RewriteError";
+
+  constructor(
+    readonly code: RewriteErrorCode,
+    message: string,
+    readonly edit?: Edit,
+  ) {
+    super(message);
+  }
+}
+
+function describe(e: Edit): string {
+  return `[${e.start}, ${e.end})`;
+}
+
+/** Apply byte-range replacements (UTF-8 strings), given in any order. Overlapping or out-of-range edits throw. */
+export function applyEdits(content: Uint8Array, edits: readonly Edit[]): Buffer {
+  for (const e of edits) {
+    if (!Number.isSafeInteger(e.start) || !Number.isSafeInteger(e.end) || typeof e.replacement !== "string") {
+      throw new RewriteError("INVALID_EDIT", `invalid edit ${describe(e)}`, e);
+    }
+    if (e.start < 0 || e.end < e.start || e.end > content.length) {
+      throw new RewriteError("OUT_OF_RANGE", `edit ${describe(e)} is outside the file (${content.length} bytes)`, e);
+    }
+  }
+  const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1] as Edit;
+    const cur = sorted[i] as Edit;
+    // Two edits at the same position have no defined order, even when one of them is empty.
+    if (cur.start < prev.end || cur.start === prev.start) {
+      throw new RewriteError("OVERLAP", `edits ${describe(prev)} and ${describe(cur)} overlap`, cur);
+    }
+  }
+  const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  const parts: Buffer[] = [];
+  let cursor = 0;
+  for (const e of sorted) {
+    parts.push(bytes.subarray(cursor, e.start), Buffer.from(e.replacement, "utf8"));
+    cursor = e.end;
+  }
+  parts.push(bytes.subarray(cursor));
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,74 @@
+// The words people read: pull request title and body, comment replies.
+
+import type { Change, Plan } from "../plan.js";
+
+export const TITLE_PIN = "Pin container images to digests";
+export const TITLE_UPDATE = "Update container image digests";
+
+export function titleFor(changes: readonly Change[]): string {
+  return changes.some((c) => c.oldDigest === null) ? TITLE_PIN : TITLE_UPDATE;
+}
+
+/** Table cells must not break the Markdown table. */
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
+}
+
+/**
+ * Inline code outside a table: backslashes do not escape inside code spans, so the fence grows instead to be longer
+ * than any run of backticks in the text.
+ */
+function code(text: string): string {
+  const flat = text.replace(/[\r\n]+/g, " ");
+  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longest + 1);
+  const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+function shortDigest(digest: string | null): string {
+  if (digest === null) return "—";
+  const [algorithm, hex = ""] = digest.split(":");
+  return `\`${algorithm}:${hex.slice(0, 12)}\``;
+}
+
+export function renderBody(p: Plan, marker: string): string {
+  const lines: string[] = [];
+  const pinned = p.changes.filter((c) => c.oldDigest === null).length;
+  const refreshed = p.changes.length - pinned;
+  const parts = [];
+  if (pinned > 0) parts.push(`pins ${pinned} image reference${pinned === 1 ? "" : "s"} to ${pinned === 1 ? "its" : "their"} current digest`);
+  if (refreshed > 0) parts.push(`refreshes ${refreshed} pin${refreshed === 1 ? "" : "s"} whose tag has moved`);
+  lines.push(`This pull request ${parts.join(" and ")}.`, "");
+  lines.push("| File | Line | Image | Tag | Old digest | New digest | Platforms |");
+  lines.push("| --- | ---: | --- | --- | --- | --- | --- |");
+  for (const c of p.changes) {
+    lines.push(
+      `| ${cell(c.path)} | ${c.line} | ${cell(c.image)} | ${cell(c.tag)} | ${shortDigest(c.oldDigest)} | ${shortDigest(c.newDigest)} | ${cell(c.platforms?.join(", ") ?? "")} |`,
+    );
+  }
+  if (p.errors.length > 0) {
+    lines.push("", "**Could not be resolved** (left unchanged; retried on the next run):", "");
+    for (const e of p.errors) lines.push(`- ${code(e.path)} line ${e.line}: ${code(e.text)}: ${cell(e.error)}`);
+  }
+  lines.push(
+    "",
+    "<details><summary>Why digests?</summary>",
+    "",
+    "A tag such as `python:3.12-slim` can be moved to different bytes at any time, by a routine rebuild or by someone " +
+      "who took over the tag. A digest names exactly one image and cannot change, so builds are reproducible and a " +
+      "hijacked tag cannot slip in. The trade-off: a pinned image no longer receives updates by itself. digest-pin keeps " +
+      "the tag next to the digest and proposes the new digest whenever the tag moves, so fixes still arrive, reviewed.",
+    "",
+    "</details>",
+    "",
+    "Commands (comment on this pull request; write access required):",
+    "- `/digest-pin rescan`: check the registries again now",
+    "- `/digest-pin recreate`: rebuild this branch from the base branch, discarding any commits pushed to it",
+    "",
+    "Closing this pull request without merging declines these digests: they are not proposed again, newer ones are.",
+    "",
+    marker,
+  );
+  return lines.join("\n");
+}

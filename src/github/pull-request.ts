@@ -1,0 +1,252 @@
+// The pull request lifecycle, derived from GitHub alone: open, refresh in place, respect other people's pushes,
+// close when nothing is left, remember declined digests through closed PRs' markers.
+
+import { applyEdits } from "../dockerfile/rewrite.js";
+import { editsFor, type Plan } from "../plan.js";
+import { renderBody, titleFor } from "./body.js";
+import type { RepoConfig } from "./config.js";
+import type { Octokit, RepoSnapshot } from "./files.js";
+import { markChanges, readMarker, renderMarker, samePlan, type Marker } from "./marker.js";
+
+export function branchFor(base: string): string {
+  return `digest-pin/${base}`;
+}
+
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+export type SyncAction =
+  | "opened" // a new PR
+  | "updated" // a new commit and body on the open PR
+  | "unchanged" // the open PR already proposes exactly this
+  | "closed" // nothing left to change: PR closed, branch deleted
+  | "blocked" // someone else pushed to the branch: left alone
+  | "none"; // nothing to change and no PR
+
+export interface SyncResult {
+  action: SyncAction;
+  pull?: { number: number; url: string };
+  /** Why a sync was blocked, for the summary. */
+  detail?: string;
+}
+
+const FOREIGN_MARK = "<!-- digest-pin:foreign-commits ";
+
+interface PullSummary {
+  number: number;
+  html_url: string;
+  body?: string | null;
+  merged_at?: string | null;
+  head: { ref: string; sha: string };
+}
+
+async function findPulls(octokit: Octokit, { owner, repo }: RepoRef, branch: string, state: "open" | "closed") {
+  const pulls = await octokit.paginate(octokit.rest.pulls.list, {
+    owner,
+    repo,
+    state,
+    head: `${owner}:${branch}`,
+    per_page: 100,
+  });
+  return (pulls as PullSummary[]).filter((p) => p.head.ref === branch);
+}
+
+/** Digests proposed by PRs closed without merging, by `image:tag`: not proposed again. */
+export async function declinedDigests(octokit: Octokit, ref: RepoRef, base: string) {
+  const declined = new Map<string, Set<string>>();
+  for (const pull of await findPulls(octokit, ref, branchFor(base), "closed")) {
+    if (pull.merged_at) continue;
+    for (const change of readMarker(pull.body)?.changes ?? []) {
+      const key = `${change.image}:${change.tag}`;
+      if (!declined.has(key)) declined.set(key, new Set());
+      declined.get(key)?.add(change.newDigest);
+    }
+  }
+  return declined;
+}
+
+async function branchHead(octokit: Octokit, { owner, repo }: RepoRef, branch: string): Promise<string | null> {
+  try {
+    const { data } = await octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` });
+    return data.object.sha;
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) return null;
+    throw error;
+  }
+}
+
+/** One commit on top of the base head holding every rewritten file, made with the Git data API. */
+async function createCommit(octokit: Octokit, { owner, repo }: RepoRef, snapshot: RepoSnapshot, plan: Plan) {
+  const tree = [];
+  for (const path of [...new Set(plan.changes.map((c) => c.path))].sort()) {
+    const file = snapshot.files.find((f) => f.path === path);
+    if (!file) throw new Error(`internal: no content for ${path}`);
+    const content = applyEdits(file.content, editsFor(plan.changes, path));
+    const { data: blob } = await octokit.rest.git.createBlob({
+      owner,
+      repo,
+      content: content.toString("base64"),
+      encoding: "base64",
+    });
+    tree.push({ path, mode: file.mode as "100644", type: "blob" as const, sha: blob.sha });
+  }
+  const { data: newTree } = await octokit.rest.git.createTree({ owner, repo, base_tree: snapshot.treeSha, tree });
+  const { data: commit } = await octokit.rest.git.createCommit({
+    owner,
+    repo,
+    message: titleFor(plan.changes),
+    tree: newTree.sha,
+    parents: [snapshot.headSha],
+  });
+  return commit.sha;
+}
+
+function desiredMarker(snapshot: RepoSnapshot, plan: Plan): Pick<Marker, "files" | "changes"> {
+  const files: Record<string, string> = {};
+  for (const path of new Set(plan.changes.map((c) => c.path))) {
+    const file = snapshot.files.find((f) => f.path === path);
+    if (file) files[path] = file.sha;
+  }
+  return { files, changes: markChanges(plan.changes) };
+}
+
+async function writeBranch(octokit: Octokit, { owner, repo }: RepoRef, branch: string, sha: string, exists: boolean) {
+  if (exists) {
+    await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha, force: true });
+  } else {
+    await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha });
+  }
+}
+
+async function deleteBranch(octokit: Octokit, { owner, repo }: RepoRef, branch: string) {
+  try {
+    await octokit.rest.git.deleteRef({ owner, repo, ref: `heads/${branch}` });
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status !== 404 && status !== 422) throw error;
+  }
+}
+
+/** Say once per foreign head that the branch is left alone. */
+async function reportForeignPush(octokit: Octokit, { owner, repo }: RepoRef, number: number, head: string) {
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    owner,
+    repo,
+    issue_number: number,
+    per_page: 100,
+  });
+  const mark = `${FOREIGN_MARK}${head} -->`;
+  if (comments.some((c) => c.body?.includes(mark))) return;
+  await octokit.rest.issues.createComment({
+    owner,
+    repo,
+    issue_number: number,
+    body:
+      `Someone else pushed to \`${head.slice(0, 7)}\` on this branch, so digest-pin leaves it alone and stops ` +
+      "updating this pull request.\n\nComment `/digest-pin recreate` to rebuild the branch from the base branch " +
+      `(discarding the pushed commits).\n\n${mark}`,
+  });
+}
+
+async function applyMetadata(octokit: Octokit, { owner, repo }: RepoRef, number: number, config: RepoConfig) {
+  if (config.labels.length > 0) {
+    await octokit.rest.issues.addLabels({ owner, repo, issue_number: number, labels: config.labels });
+  }
+  if (config.reviewers.length > 0) {
+    const reviewers = config.reviewers.filter((r) => !r.includes("/"));
+    const teams = config.reviewers.filter((r) => r.includes("/")).map((r) => r.split("/").pop() ?? r);
+    await octokit.rest.pulls
+      .requestReviewers({ owner, repo, pull_number: number, reviewers, team_reviewers: teams })
+      .catch(() => undefined); // an unknown reviewer must not lose the PR
+  }
+  if (config.assignees.length > 0) {
+    await octokit.rest.issues.addAssignees({ owner, repo, issue_number: number, assignees: config.assignees });
+  }
+}
+
+export interface SyncOptions {
+  config: RepoConfig;
+  /** `/digest-pin recreate`: rebuild the branch even over someone else's commits. */
+  recreate?: boolean;
+}
+
+/** Bring the bot PR of `snapshot.branch` in line with `plan`. */
+export async function syncPullRequest(
+  octokit: Octokit,
+  ref: RepoRef,
+  snapshot: RepoSnapshot,
+  plan: Plan,
+  { config, recreate = false }: SyncOptions,
+): Promise<SyncResult> {
+  const { owner, repo } = ref;
+  const branch = branchFor(snapshot.branch);
+  const [open] = await findPulls(octokit, ref, branch, "open");
+  const head = await branchHead(octokit, ref, branch);
+  const openMarker = open ? readMarker(open.body) : null;
+  const ours = open !== undefined && head !== null && openMarker?.commit === head;
+
+  if (plan.changes.length === 0) {
+    if (!open) return { action: "none" };
+    if (!ours && !recreate) {
+      if (head) await reportForeignPush(octokit, ref, open.number, head);
+      return { action: "blocked", pull: { number: open.number, url: open.html_url }, detail: "foreign commits" };
+    }
+    await octokit.rest.issues.createComment({
+      owner,
+      repo,
+      issue_number: open.number,
+      body: "Every image reference is pinned and current now, so this pull request is no longer needed. Closing it.",
+    });
+    await octokit.rest.pulls.update({ owner, repo, pull_number: open.number, state: "closed" });
+    await deleteBranch(octokit, ref, branch);
+    return { action: "closed", pull: { number: open.number, url: open.html_url } };
+  }
+
+  const desired = desiredMarker(snapshot, plan);
+  if (open) {
+    const pull = { number: open.number, url: open.html_url };
+    if (!ours && !recreate) {
+      if (head) await reportForeignPush(octokit, ref, open.number, head);
+      return { action: "blocked", pull, detail: "foreign commits" };
+    }
+    if (ours && !recreate && openMarker && samePlan(openMarker, desired)) {
+      // The same edits: only the list of unresolved references may have changed.
+      const body = renderBody(plan, renderMarker(openMarker));
+      if (body !== open.body) await octokit.rest.pulls.update({ owner, repo, pull_number: open.number, body });
+      return { action: "unchanged", pull };
+    }
+    const commit = await createCommit(octokit, ref, snapshot, plan);
+    await writeBranch(octokit, ref, branch, commit, head !== null);
+    await octokit.rest.pulls.update({
+      owner,
+      repo,
+      pull_number: open.number,
+      title: titleFor(plan.changes),
+      body: renderBody(plan, renderMarker({ v: 1, commit, ...desired })),
+    });
+    return { action: "updated", pull };
+  }
+
+  // No open PR. A leftover branch is ours to reuse only when its head is a commit we made for a closed PR.
+  if (head !== null && !recreate) {
+    const closed = await findPulls(octokit, ref, branch, "closed");
+    if (!closed.some((p) => readMarker(p.body)?.commit === head)) {
+      return { action: "blocked", detail: `branch ${branch} exists with commits digest-pin did not make` };
+    }
+  }
+  const commit = await createCommit(octokit, ref, snapshot, plan);
+  await writeBranch(octokit, ref, branch, commit, head !== null);
+  const { data: created } = await octokit.rest.pulls.create({
+    owner,
+    repo,
+    head: branch,
+    base: snapshot.branch,
+    title: titleFor(plan.changes),
+    body: renderBody(plan, renderMarker({ v: 1, commit, ...desired })),
+    maintainer_can_modify: true,
+  });
+  await applyMetadata(octokit, ref, created.number, config);
+  return { action: "opened", pull: { number: created.number, url: created.html_url } };
+}

@@ -1,0 +1,465 @@
+// The registry client: a tag → the digest its registry serves now, with one HEAD per distinct tag (Docker Hub does
+// not count HEADs against its pull limit), a GET only when a digest header is missing, platforms are wanted, or a
+// single-platform pin must follow its platform into a new index.
+
+import { Agent } from "undici";
+import type { Dispatcher } from "undici";
+import { rootCertificates } from "node:tls";
+import { apiHost, imageName, isValidDigest } from "../reference.js";
+import type { ImageReference } from "../reference.js";
+import {
+  TokenProvider,
+  basicAuthorization,
+  parseTokenResponse,
+  parseWwwAuthenticate,
+  pickChallenge,
+  realmCredential,
+} from "./auth.js";
+import type { Challenge, TokenRequest, TokenAnswer } from "./auth.js";
+import { Inflight, TtlCache } from "./cache.js";
+import { CredentialStore, loadCredentials } from "./credentials.js";
+import type { Credential } from "./credentials.js";
+import { Transport } from "./http.js";
+import type { HttpResponse, RequestKind, TransportStats } from "./http.js";
+import {
+  MANIFEST_ACCEPT,
+  bareMediaType,
+  configPlatform,
+  indexPlatforms,
+  isIndexType,
+  isKnownManifestType,
+  parseManifest,
+  selectPlatform,
+} from "./manifest.js";
+import type { Manifest } from "./manifest.js";
+import type { RegistryClientOptions } from "./options.js";
+import { parsePlatform } from "./platform.js";
+import type { PlatformSpec } from "./platform.js";
+import { HostPolicy } from "./policy.js";
+import { errorMessageOf, verifiedDigest } from "./response.js";
+import { RegistryError } from "./types.js";
+import type { Resolution, ResolveOptions, Resolver } from "./types.js";
+
+export { registryOptionsFromEnv, RegistryConfigError } from "./options.js";
+export type { RegistryClientOptions } from "./options.js";
+
+export interface RegistryStats extends TransportStats {
+  cache: { hits: number; misses: number; entries: number };
+  /** Resolutions that joined an identical one already in flight instead of asking the registry again. */
+  coalesced: number;
+}
+
+/** Where one reference's requests go. */
+interface Target {
+  /** `host[:port]` actually contacted: the API host (registry-1.docker.io) or a mirror. */
+  host: string;
+  repository: string;
+  base: URL;
+  /** For messages: `docker.io/library/python`, plus the mirror when one is used. */
+  name: string;
+}
+
+type HostAuth = { kind: "bearer"; realm: URL; service: string | undefined } | { kind: "basic" };
+
+const MIB = 1024 * 1024;
+const TOKEN_BODY_LIMIT = MIB;
+/** Manifests and configs fetched by digest never change; keep them longer than tags. */
+const IMMUTABLE_TTL_MS = 60 * 60 * 1000;
+
+const REPOSITORY_RE = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const TAG_RE = /^[\w][\w.-]{0,127}$/;
+
+export class RegistryClient implements Resolver {
+  private readonly policy: HostPolicy;
+  private readonly transport: Transport;
+  private readonly ownAgent: Agent | undefined;
+  private readonly mirrors: ReadonlyMap<string, string>;
+  private readonly maxManifestBytes: number;
+  private readonly tags: TtlCache<string, Resolution>;
+  private readonly manifests = new TtlCache<string, Manifest>(IMMUTABLE_TTL_MS, 5_000);
+  private readonly configs = new TtlCache<string, PlatformSpec | null>(IMMUTABLE_TTL_MS, 5_000);
+  private readonly tagLookups = new Inflight<string, Resolution>();
+  private readonly manifestLookups = new Inflight<string, Manifest>();
+  private readonly tokens: TokenProvider;
+  private readonly hostAuth = new Map<string, HostAuth>();
+  private credentialStore: Promise<CredentialStore> | undefined;
+  private hits = 0;
+  private misses = 0;
+
+  constructor(private readonly options: RegistryClientOptions = {}) {
+    this.policy = new HostPolicy(options.insecureRegistries ?? []);
+    this.mirrors = options.mirrors ?? new Map();
+    this.maxManifestBytes = options.maxManifestBytes ?? 4 * MIB;
+    this.tags = new TtlCache(options.cacheTtlMs ?? 5 * 60 * 1000);
+    const connectTimeoutMs = options.timeouts?.connectMs ?? 10_000;
+    const perHostConcurrency = options.perHostConcurrency ?? 8;
+    let dispatcher: Dispatcher | undefined = options.dispatcher;
+    if (!dispatcher) {
+      // Extra CAs are added to the public roots, not instead of them.
+      const extra = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+      const tls = extra.length > 0 ? { ca: [...rootCertificates, ...extra] as Array<string | Buffer> } : {};
+      this.ownAgent = new Agent({
+        connect: this.policy.connector({ timeout: connectTimeoutMs, ...tls }),
+        connections: perHostConcurrency,
+        keepAliveTimeout: 30_000,
+      });
+      dispatcher = this.ownAgent;
+    }
+    this.transport = new Transport({
+      dispatcher,
+      policy: this.policy,
+      totalTimeoutMs: options.timeouts?.totalMs ?? 30_000,
+      connectTimeoutMs,
+      maxRetries: options.maxRetries ?? 3,
+      retryBaseMs: options.retryBaseMs ?? 500,
+      maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
+      perHostConcurrency,
+      userAgent: options.userAgent ?? "digest-pin/0.1",
+    });
+    this.tokens = new TokenProvider((request) => this.fetchToken(request));
+  }
+
+  /**
+   * The digest `ref`'s tag (or `latest`) points to now. A multi-arch tag gives its index digest, unless
+   * `options.currentDigest` is a single-platform manifest: then the same platform's manifest from the tag's index.
+   */
+  async resolve(ref: ImageReference, options: ResolveOptions = {}): Promise<Resolution> {
+    const tag = ref.tag ?? "latest";
+    if (!REPOSITORY_RE.test(ref.repository)) throw new TypeError(`invalid repository name "${ref.repository}"`);
+    if (!TAG_RE.test(tag)) throw new TypeError(`invalid tag "${tag}"`);
+    const target = this.target(ref);
+    const what = `${target.name}:${tag}`;
+    const key = `${ref.registry}/${ref.repository}:${tag}`;
+
+    let resolution = this.tags.get(key);
+    if (resolution) {
+      this.hits++;
+    } else {
+      this.misses++;
+      resolution = await this.tagLookups.run(key, async () => {
+        const found = await this.lookupTag(target, tag, what);
+        this.tags.set(key, found);
+        return found;
+      });
+    }
+
+    const current = options.currentDigest;
+    if (current && isValidDigest(current) && current !== resolution.digest && isIndexType(resolution.mediaType)) {
+      return this.keepPlatformKind(target, what, resolution, current, options.platform);
+    }
+    if (options.withPlatforms && isIndexType(resolution.mediaType) && !resolution.platforms) {
+      const index = await this.manifestByDigest(target, resolution.digest, what);
+      return { ...resolution, platforms: indexPlatforms(index) };
+    }
+    return copyResolution(resolution);
+  }
+
+  /** Requests sent so far, by kind and host, and how often the cache and coalescing saved one. */
+  stats(): RegistryStats {
+    return {
+      ...this.transport.stats(),
+      cache: { hits: this.hits, misses: this.misses, entries: this.tags.size },
+      coalesced: this.tagLookups.joined,
+    };
+  }
+
+  /** Close the connections of the client's own Agent (a dispatcher passed in is the caller's to close). */
+  async close(): Promise<void> {
+    this.tags.clear();
+    this.manifests.clear();
+    await this.ownAgent?.close();
+  }
+
+  private target(ref: ImageReference): Target {
+    const mirror = this.mirrors.get(ref.registry);
+    const base = this.policy.registryBaseUrl(mirror ?? apiHost(ref.registry));
+    const name = imageName(ref) + (mirror ? ` (via mirror ${mirror})` : "");
+    return { host: base.host, repository: ref.repository, base, name };
+  }
+
+  /** HEAD the tag; GET it only when the registry leaves out the digest or the media type. */
+  private async lookupTag(target: Target, tag: string, what: string): Promise<Resolution> {
+    const res = await this.registryRequest(target, "HEAD", `manifests/${tag}`, "head", what, 0);
+    if (res.status === 404) throw notFound(what, res);
+    if (res.status >= 200 && res.status < 300) {
+      const digest = res.headers["docker-content-digest"];
+      const mediaType = bareMediaType(res.headers["content-type"]);
+      if (digest && isValidDigest(digest) && isKnownManifestType(mediaType)) return { digest, mediaType };
+    } else if (res.status !== 405) {
+      throw unexpectedStatus(what, res);
+    }
+    return this.getTag(target, tag, what);
+  }
+
+  private async getTag(target: Target, tag: string, what: string): Promise<Resolution> {
+    const res = await this.registryRequest(target, "GET", `manifests/${tag}`, "get", what, this.maxManifestBytes);
+    if (res.status === 404) throw notFound(what, res);
+    if (res.status < 200 || res.status >= 300) throw unexpectedStatus(what, res);
+    const digest = verifiedDigest(res.body, res.headers["docker-content-digest"], undefined, what);
+    const manifest = parseManifest(res.body, res.headers["content-type"], what);
+    this.manifests.set(`${target.host}/${target.repository}@${digest}`, manifest);
+    const resolution: Resolution = { digest, mediaType: manifest.mediaType };
+    if (isIndexType(manifest.mediaType)) resolution.platforms = indexPlatforms(manifest);
+    return resolution;
+  }
+
+  /** A manifest by digest: immutable, so cached, and checked against the digest it was asked by. */
+  private manifestByDigest(target: Target, digest: string, what: string): Promise<Manifest> {
+    const key = `${target.host}/${target.repository}@${digest}`;
+    const cached = this.manifests.get(key);
+    if (cached) return Promise.resolve(cached);
+    return this.manifestLookups.run(key, async () => {
+      const label = `${what} (${digest})`;
+      const res = await this.registryRequest(target, "GET", `manifests/${digest}`, "get", label, this.maxManifestBytes);
+      if (res.status === 404) {
+        throw new RegistryError("NOT_FOUND", `${label}: the registry no longer has this manifest`, 404);
+      }
+      if (res.status < 200 || res.status >= 300) throw unexpectedStatus(label, res);
+      verifiedDigest(res.body, res.headers["docker-content-digest"], digest, label);
+      const manifest = parseManifest(res.body, res.headers["content-type"], label);
+      this.manifests.set(key, manifest);
+      return manifest;
+    });
+  }
+
+  /**
+   * Refresh a pin that is not the tag's index: keep it when the new index still lists it; keep an index pin an index;
+   * move a single-platform pin to the same platform's manifest in the new index.
+   */
+  private async keepPlatformKind(
+    target: Target,
+    what: string,
+    tagResolution: Resolution,
+    current: string,
+    platformText: string | undefined,
+  ): Promise<Resolution> {
+    const index = await this.manifestByDigest(target, tagResolution.digest, what);
+    const listed = index.manifests.find((d) => d.digest === current);
+    if (listed) return { digest: current, mediaType: listed.mediaType || tagResolution.mediaType };
+
+    const wanted = parsePlatform(platformText);
+    const old = await this.oldPin(target, current, what, wanted === null);
+    if (old === null) {
+      if (wanted === null) return copyResolution(tagResolution); // the old pin is gone and says nothing more
+    } else if (isIndexType(old.mediaType)) {
+      return copyResolution(tagResolution);
+    }
+    let platform = wanted;
+    if (platform === null && old?.manifest) platform = await this.platformOfManifest(target, old.manifest, current, what);
+    if (platform === null) {
+      throw new RegistryError(
+        "PLATFORM_NOT_FOUND",
+        `${what}: cannot tell which platform the pinned manifest ${current} is for (its config names none); ` +
+          "add --platform to the FROM line",
+      );
+    }
+    const pick = selectPlatform(index, platform, `${what} (${tagResolution.digest})`);
+    return { digest: pick.digest, mediaType: pick.mediaType || tagResolution.mediaType };
+  }
+
+  /** What the current pin is: its media type (and manifest when needed), or null when the registry lost it. */
+  private async oldPin(
+    target: Target,
+    digest: string,
+    what: string,
+    needManifest: boolean,
+  ): Promise<{ mediaType: string; manifest?: Manifest } | null> {
+    try {
+      if (!needManifest) {
+        const label = `${what} (pinned ${digest})`;
+        const res = await this.registryRequest(target, "HEAD", `manifests/${digest}`, "head", label, 0);
+        if (res.status === 404) return null;
+        const mediaType = bareMediaType(res.headers["content-type"]);
+        if (res.status >= 200 && res.status < 300 && isKnownManifestType(mediaType)) return { mediaType };
+      }
+      const manifest = await this.manifestByDigest(target, digest, what);
+      return { mediaType: manifest.mediaType, manifest };
+    } catch (error) {
+      if (error instanceof RegistryError && error.code === "NOT_FOUND") return null;
+      throw error;
+    }
+  }
+
+  /** The platform a single-platform manifest is for, from its image config. */
+  private async platformOfManifest(
+    target: Target,
+    manifest: Manifest,
+    digest: string,
+    what: string,
+  ): Promise<PlatformSpec | null> {
+    const config = manifest.config;
+    if (!config) return null;
+    const key = `${target.host}/${target.repository}@${config.digest}`;
+    const cached = this.configs.get(key);
+    if (cached !== undefined) return cached;
+    const label = `${what} (config of pinned ${digest})`;
+    const res = await this.registryRequest(target, "GET", `blobs/${config.digest}`, "get", label, this.maxManifestBytes);
+    if (res.status === 404) return null;
+    if (res.status < 200 || res.status >= 300) throw unexpectedStatus(label, res);
+    verifiedDigest(res.body, undefined, config.digest, label);
+    const platform = configPlatform(res.body) ?? null;
+    this.configs.set(key, platform);
+    return platform;
+  }
+
+  /**
+   * A request to the registry API with authentication: the scheme learned from earlier challenges is answered up
+   * front; a 401 is answered once from its challenge; a second refusal is UNAUTHORIZED.
+   */
+  private async registryRequest(
+    target: Target,
+    method: "GET" | "HEAD",
+    path: string,
+    kind: RequestKind,
+    what: string,
+    maxBytes: number,
+  ): Promise<HttpResponse> {
+    const url = new URL(`/v2/${target.repository}/${path}`, target.base);
+    const scope = `repository:${target.repository}:pull`;
+    const headers = { accept: path.startsWith("manifests/") ? MANIFEST_ACCEPT : "*/*" };
+    const send = (authorization: string | undefined) =>
+      this.transport.send({ method, url, kind, headers, authorization, maxBytes, what });
+
+    const known = await this.knownAuthorization(target, scope);
+    let res = await send(known);
+    if (res.status === 401) {
+      const challenge = pickChallenge(parseWwwAuthenticate(res.headers["www-authenticate"] ?? ""));
+      if (!challenge) {
+        throw new RegistryError(
+          "UNAUTHORIZED",
+          `${what}: ${target.host} requires authentication but offers no scheme this client supports`,
+          401,
+        );
+      }
+      const answer = await this.answerChallenge(target, challenge, scope, what, known !== undefined);
+      res = await send(answer);
+    }
+    if (res.status === 401 || res.status === 403) throw await this.refused(target, what, res);
+    return res;
+  }
+
+  private async knownAuthorization(target: Target, scope: string): Promise<string | undefined> {
+    const auth = this.hostAuth.get(target.host);
+    if (!auth) return undefined;
+    const credential = await this.credentialFor(target);
+    if (auth.kind === "basic") return credential ? basicAuthorization(credential) : undefined;
+    const store = await this.credentials();
+    const forRealm = realmCredential(target.host, credential, auth.realm, store);
+    return `Bearer ${await this.tokens.token(auth.realm, auth.service, scope, forRealm)}`;
+  }
+
+  private async answerChallenge(
+    target: Target,
+    challenge: Challenge,
+    scope: string,
+    what: string,
+    hadAuthorization: boolean,
+  ): Promise<string> {
+    const credential = await this.credentialFor(target);
+    if (challenge.scheme === "basic") {
+      if (!credential) {
+        throw new RegistryError("UNAUTHORIZED", `${what}: ${target.host} requires credentials and none are configured for it`, 401);
+      }
+      this.hostAuth.set(target.host, { kind: "basic" });
+      return basicAuthorization(credential);
+    }
+    let realm: URL;
+    try {
+      realm = new URL(challenge.params.realm ?? "");
+    } catch {
+      throw new RegistryError("INVALID_RESPONSE", `${what}: ${target.host} names an invalid token realm`, 401);
+    }
+    try {
+      this.policy.check(realm);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new RegistryError("REFUSED_HOST", `${what}: token realm of ${target.host} refused: ${reason}`);
+    }
+    const service = challenge.params.service;
+    this.hostAuth.set(target.host, { kind: "bearer", realm, service });
+    const wanted = challenge.params.scope || scope;
+    const forRealm = realmCredential(target.host, credential, realm, await this.credentials());
+    // A token we sent was refused before its time: ask for a new one rather than reuse it.
+    if (hadAuthorization) this.tokens.invalidate(realm, service, wanted, forRealm);
+    return `Bearer ${await this.tokens.token(realm, service, wanted, forRealm)}`;
+  }
+
+  private async fetchToken({ realm, service, scopes, credential }: TokenRequest): Promise<TokenAnswer> {
+    const url = new URL(realm.href);
+    if (service) url.searchParams.set("service", service);
+    for (const scope of scopes) for (const part of scope.split(" ")) if (part) url.searchParams.append("scope", part);
+    const what = `token from ${realm.host}`;
+    const res = await this.transport.send({
+      method: "GET",
+      url,
+      kind: "token",
+      headers: { accept: "application/json" },
+      authorization: credential ? basicAuthorization(credential) : undefined,
+      maxBytes: TOKEN_BODY_LIMIT,
+      what,
+    });
+    const detail = errorMessageOf(res.body);
+    if (res.status === 401 || res.status === 403) {
+      throw new RegistryError(
+        "UNAUTHORIZED",
+        `${realm.host} refused ${credential ? "the configured credentials" : "an anonymous token"} (${res.status})` +
+          (detail ? `: ${detail}` : ""),
+        res.status,
+      );
+    }
+    if (res.status !== 200) {
+      throw new RegistryError("INVALID_RESPONSE", `${what}: answered ${res.status}` + (detail ? `: ${detail}` : ""), res.status);
+    }
+    const answer = parseTokenResponse(res.body.toString("utf8"));
+    if (!answer) throw new RegistryError("INVALID_RESPONSE", `${what}: the answer carries no token`);
+    return answer;
+  }
+
+  private async refused(target: Target, what: string, res: HttpResponse): Promise<RegistryError> {
+    const challenge = pickChallenge(parseWwwAuthenticate(res.headers["www-authenticate"] ?? ""));
+    const reason = challenge?.params.error ? ` (${challenge.params.error})` : "";
+    const detail = errorMessageOf(res.body);
+    const hasCredential = (await this.credentialFor(target)) !== undefined;
+    const hint = hasCredential
+      ? `the credentials configured for ${target.host} were not accepted`
+      : `the repository may not exist, or needs credentials (none are configured for ${target.host})`;
+    return new RegistryError(
+      "UNAUTHORIZED",
+      `${what}: access denied, ${res.status}${reason}${detail ? `: ${detail}` : ""}; ${hint}`,
+      res.status,
+    );
+  }
+
+  private credentials(): Promise<CredentialStore> {
+    this.credentialStore ??= this.options.credentials
+      ? Promise.resolve(this.options.credentials)
+      : this.options.authFile
+        ? loadCredentials(this.options.authFile)
+        : Promise.resolve(CredentialStore.empty());
+    return this.credentialStore;
+  }
+
+  private async credentialFor(target: Target): Promise<Credential | undefined> {
+    return (await this.credentials()).get(target.host, target.repository);
+  }
+}
+
+function copyResolution(r: Resolution): Resolution {
+  const out: Resolution = { digest: r.digest, mediaType: r.mediaType };
+  if (r.platforms) out.platforms = r.platforms.map((p) => ({ ...p }));
+  return out;
+}
+
+function notFound(what: string, res: HttpResponse): RegistryError {
+  const detail = errorMessageOf(res.body);
+  return new RegistryError("NOT_FOUND", `no such tag: ${what}${detail ? ` (${detail})` : ""}`, 404);
+}
+
+function unexpectedStatus(what: string, res: HttpResponse): RegistryError {
+  const detail = errorMessageOf(res.body);
+  return new RegistryError(
+    "INVALID_RESPONSE",
+    `${what}: unexpected answer ${res.status} from ${res.url.host}${detail ? `: ${detail}` : ""}`,
+    res.status,
+  );
+}

@@ -1,0 +1,127 @@
+// The registry client's options, and the part of them an operator sets through the environment.
+
+import type { Dispatcher } from "undici";
+import type { CredentialStore } from "./credentials.js";
+import { defaultAuthFile } from "./credentials.js";
+import { parseInsecureRegistry, splitHostPort } from "./policy.js";
+import { DOCKER_HUB } from "../reference.js";
+
+export interface RegistryClientOptions {
+  /**
+   * Registries (`host[:port]`, optionally `https://host[:port]`) that may use plain HTTP (https with the `https://`
+   * prefix) and any address, loopback and private included. Everything else: https to public addresses only.
+   */
+  insecureRegistries?: readonly string[];
+  /** Registry → mirror `host[:port]` to resolve its references through (`docker.io` → `mirror.example.com`). */
+  mirrors?: ReadonlyMap<string, string>;
+  /** A Docker/Podman config.json to read credentials from (a missing file means none). */
+  authFile?: string;
+  /** Credentials already loaded; used instead of `authFile`. */
+  credentials?: CredentialStore;
+  /**
+   * An undici dispatcher to send requests through (a MockAgent in tests). The client then checks host names and
+   * spellings only: connect-time address checks need the client's own Agent.
+   */
+  dispatcher?: Dispatcher;
+  /** Extra trusted CA certificates (PEM) for the client's own Agent, e.g. a private registry's self-signed one. */
+  ca?: string | Buffer | ReadonlyArray<string | Buffer>;
+  /** How long a tag's resolution is reused; default 5 minutes, 0 disables the cache. */
+  cacheTtlMs?: number;
+  timeouts?: {
+    /** TCP + TLS connection; default 10 s. */
+    connectMs?: number;
+    /** One HTTP exchange, from sending to the end of the body; default 30 s. */
+    totalMs?: number;
+  };
+  /** Retries of 429, 5xx and transient network failures; default 3. */
+  maxRetries?: number;
+  /** First backoff step; default 500 ms (doubling, with jitter). */
+  retryBaseMs?: number;
+  /** Longest wait between retries; a Retry-After longer than this fails at once. Default 30 s. */
+  maxRetryDelayMs?: number;
+  /** Requests in flight per registry host; default 8. */
+  perHostConcurrency?: number;
+  /** Largest manifest (and image config) body read; default 4 MiB. */
+  maxManifestBytes?: number;
+  userAgent?: string;
+}
+
+/** A malformed setting; the message names the setting and the bad value. */
+export class RegistryConfigError extends Error {
+  override readonly name = "RegistryConfigError";
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/** `host[:port]` or `http(s)://host[:port]` → `host[:port]` (normalized), or null. */
+function mirrorHost(text: string): string | null {
+  const stripped = text.replace(/^https?:\/\//i, "").replace(/\/$/, "");
+  const hp = splitHostPort(stripped);
+  return hp ? `${hp.host}${hp.port === null ? "" : `:${hp.port}`}` : null;
+}
+
+function normalizeRegistryName(text: string): string {
+  const lower = text.toLowerCase();
+  return lower === "index.docker.io" || lower === "registry-1.docker.io" ? DOCKER_HUB : lower;
+}
+
+/** Parse `DIGEST_PIN_REGISTRY_MIRRORS`: `registry=mirror[,registry=mirror…]`. */
+export function parseMirrors(value: string | undefined, setting = "DIGEST_PIN_REGISTRY_MIRRORS"): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const item of list(value)) {
+    const eq = item.indexOf("=");
+    const registry = eq === -1 ? "" : item.slice(0, eq).trim();
+    const mirror = eq === -1 ? null : mirrorHost(item.slice(eq + 1).trim());
+    if (registry === "" || mirror === null || splitHostPort(registry) === null) {
+      throw new RegistryConfigError(`${setting}: "${item}" is not registry=mirror-host[:port]`);
+    }
+    out.set(normalizeRegistryName(registry), mirror);
+  }
+  return out;
+}
+
+/** Parse `DIGEST_PIN_INSECURE_REGISTRIES`: comma-separated `host[:port]` (optionally `http://` or `https://`). */
+export function parseInsecureRegistries(
+  value: string | undefined,
+  setting = "DIGEST_PIN_INSECURE_REGISTRIES",
+): string[] {
+  const out: string[] = [];
+  for (const item of list(value)) {
+    if (!parseInsecureRegistry(item)) throw new RegistryConfigError(`${setting}: "${item}" is not host[:port]`);
+    out.push(item);
+  }
+  return out;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parse a duration: plain seconds (`300`) or with a unit (`500ms`, `30s`, `5m`, `1h`). */
+export function parseDuration(value: string, setting: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(value.trim());
+  if (!m) {
+    throw new RegistryConfigError(`${setting}: "${value}" is not a duration (seconds, or a number with ms, s, m or h)`);
+  }
+  return Math.round(Number(m[1]) * (DURATION_UNITS[(m[2] ?? "s").toLowerCase()] ?? 1000));
+}
+
+/**
+ * The registry options an operator sets in the environment: DIGEST_PIN_INSECURE_REGISTRIES,
+ * DIGEST_PIN_REGISTRY_MIRRORS, DIGEST_PIN_CACHE_TTL, and the credentials file (REGISTRY_AUTH_FILE, else
+ * $DOCKER_CONFIG/config.json, else ~/.docker/config.json). Throws RegistryConfigError on malformed values.
+ */
+export function registryOptionsFromEnv(env: NodeJS.ProcessEnv): RegistryClientOptions {
+  const options: RegistryClientOptions = {
+    insecureRegistries: parseInsecureRegistries(env.DIGEST_PIN_INSECURE_REGISTRIES),
+    mirrors: parseMirrors(env.DIGEST_PIN_REGISTRY_MIRRORS),
+    authFile: defaultAuthFile(env),
+  };
+  if (env.DIGEST_PIN_CACHE_TTL !== undefined && env.DIGEST_PIN_CACHE_TTL.trim() !== "") {
+    options.cacheTtlMs = parseDuration(env.DIGEST_PIN_CACHE_TTL, "DIGEST_PIN_CACHE_TTL");
+  }
+  return options;
+}
