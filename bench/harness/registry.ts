@@ -279,6 +279,10 @@ export class LocalRegistry {
 
     const child = spawn(REGISTRY_BINARY, ["serve", configFile], { stdio: ["ignore", "pipe", "pipe"] });
     this.process = child;
+    // Never leave a registry behind if the test or benchmark process ends without stop().
+    const killOnExit = () => child.kill("SIGKILL");
+    process.once("exit", killOnExit);
+    child.once("exit", () => process.off("exit", killOnExit));
     // The access log (combined format) goes to stdout: count requests from it.
     createInterface({ input: child.stdout! }).on("line", (line) => {
       const m = /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3})/.exec(line);

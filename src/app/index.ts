@@ -117,10 +117,17 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       const issueNumber = payload.issue.number;
       const reply = (body: string) => context.octokit.rest.issues.createComment(context.issue({ body }));
 
-      const { data: permission } = await context.octokit.rest.repos.getCollaboratorPermissionLevel(
-        context.repo({ username: payload.comment.user?.login ?? payload.sender.login }),
-      );
-      if (!canRunCommands(permission.permission, permission.role_name)) {
+      const permission = await context.octokit.rest.repos
+        .getCollaboratorPermissionLevel(context.repo({ username: payload.comment.user?.login ?? payload.sender.login }))
+        .then(
+          ({ data }) => ({ permission: data.permission, role: data.role_name }),
+          (error: { status?: number }) => {
+            // Not a collaborator at all: the API answers 404.
+            if (error.status === 404) return { permission: "none", role: undefined };
+            throw error;
+          },
+        );
+      if (!canRunCommands(permission.permission, permission.role)) {
         await reply(
           `@${payload.sender.login} digest-pin commands need write access to this repository; yours is \`${permission.permission}\`.`,
         );

@@ -19,6 +19,10 @@ function replaceAt(text: string, changes: ReadonlyMap<number, string>): string {
   return out + text.slice(last);
 }
 
+/** BuildKit refuses lines longer than 64 KiB; dockerfile-ast would split such a line into a word per space. */
+const LONG_LINE = 65_536;
+const LONG_LINE_KEEP = 4_096;
+
 /**
  * Fixes applied before the first parse:
  * - dockerfile-ast takes any `# key=value` line at the top for a directive; BuildKit stops at the first line that is
@@ -26,6 +30,9 @@ function replaceAt(text: string, changes: ReadonlyMap<number, string>): string {
  *   comment either way).
  * - dockerfile-ast continues a line that ends with an escaped escape (`\\`); BuildKit does not. The last escape
  *   becomes `_`.
+ * - dockerfile-ast does not continue a line that ends with `\ \` (an escaped space, then the continuation); BuildKit
+ *   does. The first escape becomes `_`.
+ * - In the middle of a line over 64 KiB, blanks become `_`, so that dockerfile-ast (which costs per word) stays fast.
  */
 export function initialMask(src: Source, directives: Directives): string {
   const text = src.text;
@@ -33,20 +40,32 @@ export function initialMask(src: Source, directives: Directives): string {
   const stop = directives.lineCount;
   if (stop < src.lineStarts.length) {
     const from = src.lineStarts[stop] as number;
-    const to = lineContentEnd(src, stop);
-    const line = text.slice(from, to);
+    const line = text.slice(from, lineContentEnd(src, stop));
     if (line.trimStart().startsWith("#")) {
       for (let i = line.indexOf("="); i !== -1; i = line.indexOf("=", i + 1)) changes.set(from + i, " ");
     }
   }
   const esc = String.fromCharCode(directives.escape);
-  if (text.includes(esc + esc)) {
-    for (let line = 0; line < src.lineStarts.length; line++) {
-      const start = src.lineStarts[line] as number;
-      let k = lineContentEnd(src, line) - 1;
-      while (k > start && (text[k] === " " || text[k] === "\t")) k--;
-      if (k > start && text[k] === esc && text[k - 1] === esc) changes.set(k, "_");
+  const hasEscape = text.includes(esc);
+  const blank = (c: string | undefined) => c === " " || c === "\t";
+  for (let line = 0; line < src.lineStarts.length; line++) {
+    const start = src.lineStarts[line] as number;
+    const end = lineContentEnd(src, line);
+    if (end - start > LONG_LINE && line !== stop) {
+      const middle = text.slice(start + LONG_LINE_KEEP, end - LONG_LINE_KEEP);
+      changes.set(start + LONG_LINE_KEEP, middle.replace(/[ \t]/g, "_"));
     }
+    if (!hasEscape) continue;
+    let k = end - 1;
+    while (k > start && blank(text[k])) k--;
+    if (k <= start || text[k] !== esc) continue;
+    if (text[k - 1] === esc) {
+      changes.set(k, "_");
+      continue;
+    }
+    let j = k - 1;
+    while (j > start && blank(text[j])) j--;
+    if (j < k - 1 && text[j] === esc) changes.set(j, "_");
   }
   return replaceAt(text, changes);
 }

@@ -114,14 +114,7 @@ export function parseIPv6(text: string): Uint8Array | null {
   return bytes;
 }
 
-function inRange4(value: number, base: string, prefix: number): boolean {
-  const parsed = parseIPv4Loose(base);
-  if (!parsed || parsed.kind !== "ipv4") throw new Error(`bad range ${base}`);
-  const size = 2 ** (32 - prefix);
-  return Math.floor(value / size) === Math.floor(parsed.value / size);
-}
-
-// Special-purpose IPv4 ranges (IANA registry) that are not globally reachable. Order matters only for the label.
+// Special-purpose IPv4 ranges (IANA registry) that are not globally reachable, as [base, prefix length, class].
 const IPV4_RANGES: ReadonlyArray<[string, number, AddressClass]> = [
   ["255.255.255.255", 32, "broadcast"],
   ["0.0.0.0", 8, "unspecified"],
@@ -141,8 +134,16 @@ const IPV4_RANGES: ReadonlyArray<[string, number, AddressClass]> = [
   ["240.0.0.0", 4, "reserved"],
 ];
 
+/** The ranges as [first block number, block size, class], computed once. */
+const IPV4_BLOCKS: ReadonlyArray<[number, number, AddressClass]> = IPV4_RANGES.map(([base, prefix, label]) => {
+  const size = 2 ** (32 - prefix);
+  const octets = base.split(".").map(Number);
+  const value = octets.reduce((acc, o) => acc * 256 + o, 0);
+  return [Math.floor(value / size), size, label];
+});
+
 export function classifyIPv4(value: number): AddressClass | null {
-  for (const [base, prefix, label] of IPV4_RANGES) if (inRange4(value, base, prefix)) return label;
+  for (const [block, size, label] of IPV4_BLOCKS) if (Math.floor(value / size) === block) return label;
   return null;
 }
 

@@ -27,6 +27,7 @@ describe.skipIf(!availability.available)("pull request lifecycle", () => {
   let host: string;
   let python: string; // the digest python:3.12 has now
   let dockerfile: string;
+  let frontend: string; // the digest of the syntax directive's image
   let ops: number; // an ordinary issue where people type commands
 
   beforeAll(async () => {
@@ -34,8 +35,9 @@ describe.skipIf(!availability.available)("pull request lifecycle", () => {
     host = h.registry.host;
     python = (await h.registry.pushImage("library/python", "3.12", { kind: "oci-index", platforms: ["linux/amd64", "linux/arm64"] })).digest;
     await h.registry.pushImage("tools/builder", "1", { kind: "docker-manifest" });
+    frontend = (await h.registry.pushImage("docker/dockerfile", "1", { kind: "docker-list" })).digest;
     dockerfile =
-      `# syntax=docker/dockerfile:1\r\n` +
+      `# syntax=${host}/docker/dockerfile:1\r\n` +
       `FROM ${host}/tools/builder:1 AS build\r\n` +
       `RUN echo hi  \r\n` +
       `FROM ${host}/library/python:3.12\r\n` +
@@ -73,6 +75,7 @@ describe.skipIf(!availability.available)("pull request lifecycle", () => {
     const builder = (await h.client.resolve({ registry: host, repository: "tools/builder", tag: "1", digest: null })).digest;
     expect(branchFile()).toBe(
       dockerfile
+        .replace(`dockerfile:1\r\n`, `dockerfile:1@${frontend}\r\n`)
         .replace(`tools/builder:1 `, `tools/builder:1@${builder} `)
         .replace(`python:3.12\r\n`, `python:3.12@${python}\r\n`),
     );

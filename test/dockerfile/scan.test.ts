@@ -77,7 +77,7 @@ describe("FROM", () => {
   it("reports a reference split by a continuation as invalid instead of rewriting across it", () => {
     const file = "FROM python\\\n:3.12\n";
     const [ref] = scan(file);
-    expect(ref).toMatchObject({ kind: "from", line: 1, skip: "invalid", reference: null, start: 5, end: 17 });
+    expect(ref).toMatchObject({ kind: "from", line: 1, skip: "invalid", reference: null, start: 5, end: 18 });
     expect(ref?.skipDetail).toMatch(/continuation/);
   });
 

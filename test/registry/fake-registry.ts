@@ -55,7 +55,7 @@ export class MockNet {
       .reply((opts) => {
         const req: SeenRequest = { origin, method: opts.method, path: opts.path, headers: normalizeHeaders(opts.headers) };
         this.seen.push(req);
-        const reply = handler(req) ?? { status: 404, body: { errors: [{ code: "NOT_FOUND", message: "not here" }] } };
+        const reply: Reply = handler(req) ?? { status: 404, body: { errors: [{ code: "NOT_FOUND", message: "not here" }] } };
         const data =
           reply.body === undefined
             ? ""
