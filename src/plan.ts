@@ -120,7 +120,7 @@ export function resolveRequests(files: readonly ScannedFile[]): ResolveRequest[]
   return [...byKey.values()];
 }
 
-function formatPlatforms(resolution: Resolution): string[] | undefined {
+export function formatPlatforms(resolution: Resolution): string[] | undefined {
   return resolution.platforms?.map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join("/"));
 }
 

@@ -72,6 +72,8 @@ export interface PushImageOptions {
   platforms?: string[];
   /** Makes the pushed content distinct from earlier pushes (drift). */
   salt?: string;
+  /** The image config's `created` time (ISO 8601); absent by default. */
+  created?: string;
 }
 
 export interface PushedImage {
@@ -440,6 +442,7 @@ export class LocalRegistry {
         architecture,
         os: osName,
         ...(variant ? { variant } : {}),
+        ...(options.created ? { created: options.created } : {}),
         config: { Labels: { "digest-pin.test": `${repository} ${salt}` } },
         rootfs: { type: "layers", diff_ids: [sha256(layer)] },
         history: [{ created_by: "digest-pin test harness" }],

@@ -6,7 +6,7 @@ import { ignoreMatcher, parseConfig } from "../github/config.js";
 import { reportConfigError, resolveConfigError } from "../github/config-issue.js";
 import { readRepository, type Octokit } from "../github/files.js";
 import { declinedDigests, syncPullRequest, type SyncResult } from "../github/pull-request.js";
-import { plan, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
+import { formatPlatforms, plan, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
 import type { Resolver } from "../registry/types.js";
 import { parseReference } from "../reference.js";
 
@@ -21,8 +21,6 @@ export interface Services {
   resolver: Resolver;
   /** The app's own login, `<slug>[bot]`. */
   botLogin: string;
-  /** When the image a digest names was built, for minimumAge; null when unknown. */
-  createdAt?: (image: string, digest: string) => Promise<Date | null>;
   now?: () => number;
 }
 
@@ -39,11 +37,32 @@ async function tooNewCheck(p: Plan, minimumAgeMs: number, services: Services): P
     [...new Set(p.changes.map((c) => `${c.image}@${c.newDigest}`))].map(async (key) => {
       const [image = "", digest = ""] = key.split("@");
       // Unknown age counts as too new: adopting a digest early is the risk minimumAge exists to avoid.
-      const created = services.createdAt ? await services.createdAt(image, digest).catch(() => null) : null;
+      const ref = parseReference(image);
+      const created =
+        ref.ok && services.resolver.createdAt
+          ? await services.resolver.createdAt(ref.value, digest).catch(() => null)
+          : null;
       if (created === null || now - created.getTime() < minimumAgeMs) young.add(key);
     }),
   );
   return (image, _tag, digest) => young.has(`${image}@${digest}`);
+}
+
+/**
+ * The platforms each proposed index covers, for the PR table. Only changes need it, so the drift check of a current
+ * repository stays at one HEAD per tag; a failure here only leaves the column empty.
+ */
+async function addPlatforms(p: Plan, resolver: Resolver): Promise<Plan> {
+  const changes = await Promise.all(
+    p.changes.map(async (change) => {
+      const ref = parseReference(`${change.image}:${change.tag}`);
+      if (!ref.ok || change.platforms) return change;
+      const resolution = await resolver.resolve(ref.value, { withPlatforms: true }).catch(() => null);
+      const platforms = resolution?.digest === change.newDigest ? formatPlatforms(resolution) : undefined;
+      return platforms ? { ...change, platforms } : change;
+    }),
+  );
+  return { ...p, changes };
 }
 
 export async function scanRepository(octokit: Octokit, request: ScanRequest, services: Services): Promise<ScanOutcome> {
@@ -74,6 +93,7 @@ export async function scanRepository(octokit: Octokit, request: ScanRequest, ser
   let result = plan(files, resolutions, options);
   const isTooNew = await tooNewCheck(result, config.config.minimumAgeMs, services);
   if (isTooNew) result = plan(files, resolutions, { ...options, isTooNew });
+  result = await addPlatforms(result, services.resolver);
 
   const sync = await syncPullRequest(octokit, ref, snapshot, result, {
     config: config.config,
@@ -120,10 +140,4 @@ export function summarize(outcome: ScanOutcome): string {
   };
   lines.push("", action[sync.action]);
   return lines.join("\n");
-}
-
-/** `docker.io/library/python` + digest → a reference the registry client can read. */
-export function imageAt(image: string, digest: string) {
-  const parsed = parseReference(`${image}@${digest}`);
-  return parsed.ok ? parsed.value : null;
 }

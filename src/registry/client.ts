@@ -154,6 +154,36 @@ export class RegistryClient implements Resolver {
     return copyResolution(resolution);
   }
 
+  /**
+   * When the image `digest` names was built: its config's `created` (for an index, that of its linux/amd64 manifest,
+   * else the first). Null when the image does not say. Used by minimumAge, so a freshly moved tag is not adopted at once.
+   */
+  async createdAt(ref: ImageReference, digest: string): Promise<Date | null> {
+    const target = this.target(ref);
+    const what = `${target.name}@${digest}`;
+    let manifest = await this.manifestByDigest(target, digest, what);
+    if (isIndexType(manifest.mediaType)) {
+      const child =
+        manifest.manifests.find((d) => d.platform?.os === "linux" && d.platform.architecture === "amd64") ??
+        manifest.manifests[0];
+      if (!child) return null;
+      manifest = await this.manifestByDigest(target, child.digest, what);
+    }
+    const config = manifest.config;
+    if (!config) return null;
+    const label = `${what} (config)`;
+    const res = await this.registryRequest(target, "GET", `blobs/${config.digest}`, "get", label, this.maxManifestBytes);
+    if (res.status < 200 || res.status >= 300) return null;
+    verifiedDigest(res.body, undefined, config.digest, label);
+    try {
+      const created = (JSON.parse(Buffer.from(res.body).toString("utf8")) as { created?: unknown }).created;
+      const date = typeof created === "string" ? new Date(created) : null;
+      return date && !Number.isNaN(date.getTime()) ? date : null;
+    } catch {
+      return null;
+    }
+  }
+
   /** Requests sent so far, by kind and host, and how often the cache and coalescing saved one. */
   stats(): RegistryStats {
     return {

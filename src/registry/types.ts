@@ -61,4 +61,6 @@ export class RegistryError extends Error {
 /** What the rest of the program needs from a registry client. */
 export interface Resolver {
   resolve(ref: ImageReference, options?: ResolveOptions): Promise<Resolution>;
+  /** When the image a digest names was built, if the registry says (for minimumAge). */
+  createdAt?(ref: ImageReference, digest: string): Promise<Date | null>;
 }

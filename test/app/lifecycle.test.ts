@@ -201,6 +201,31 @@ describe.skipIf(!availability.available)("pull request lifecycle", () => {
     expect(issues()[0]?.state).toBe("closed");
   });
 
+  it("with minimumAge, proposes only digests whose image is old enough", async () => {
+    const day = 86_400_000;
+    await h.registry.pushImage("library/fresh", "1", { kind: "oci-index", created: new Date(Date.now() - day).toISOString() });
+    const aged = await h.registry.pushImage("library/aged", "1", { kind: "oci-index", created: new Date(Date.now() - 9 * day).toISOString() });
+    h.gh.addRepo(INSTALLATION, {
+      name: "careful",
+      files: {
+        ".github/digest-pin.yml": "minimumAge: 3d\nlabels: []\n",
+        Dockerfile: `FROM ${host}/library/fresh:1\nFROM ${host}/library/aged:1\n`,
+      },
+    });
+    await h.deliver("installation_repositories", {
+      ...installationCreated(h.gh, ["careful"]),
+      action: "added",
+      repositories_added: [{ full_name: `${OWNER}/careful` }],
+      repositories_removed: [],
+    });
+    await h.idle();
+    const [pull] = h.gh.pulls(OWNER, "careful");
+    expect(pull?.labels).toEqual([]);
+    expect(h.gh.readFile(OWNER, "careful", BRANCH, "Dockerfile")?.toString()).toBe(
+      `FROM ${host}/library/fresh:1\nFROM ${host}/library/aged:1@${aged.digest}\n`,
+    );
+  });
+
   it("ignores pushes to other branches and pushes that touch no Dockerfile", async () => {
     h.gh.resetCounts();
     const other = h.gh.pushFiles(OWNER, "service", "feature", { Dockerfile: "FROM busybox\n" });

@@ -1,0 +1,220 @@
+// The built command (`dist/src/bin.js`, what `npx digest-pin` runs) on real files and a real registry.
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalRegistry, registryAvailability } from "../../bench/harness/registry.js";
+
+const BIN = new URL("../../dist/src/bin.js", import.meta.url).pathname;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (npm test does)`);
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { PATH: process.env.PATH, HOME: tmpdir(), ...env }, maxBuffer: 16 << 20 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+async function checkout(files: Record<string, string | Buffer>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "digest-pin-cli-"));
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(join(dir, path, ".."), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return dir;
+}
+
+describe("digest-pin scan", () => {
+  it("prints the JSON contract for every kind of reference, in file order", async () => {
+    const dir = await checkout({
+      "Dockerfile":
+        "\uFEFF# syntax=docker/dockerfile:1.7\r\n" +
+        "ARG BASE=python:3.12-slim\r\n" +
+        "FROM --platform=linux/amd64 ${BASE} AS build\r\n" +
+        "RUN --mount=type=cache,target=/root/.cache,from=ghcr.io/acme/cache:v1 pip install x\r\n" +
+        "FROM scratch\r\n" +
+        "COPY --link --from=build /app /app\r\n" +
+        "COPY --from=busybox:1.36@sha256:" + "a".repeat(64) + " /bin/sh /sh\r\n" +
+        "FROM node:${NODE}\r\n" +
+        "FROM Bad/Name\r\n",
+      "services/api/Containerfile.prod": "FROM registry.example.com:5000/team/api\n",
+      "docs/README.md": "FROM not-a-dockerfile\n",
+      "node_modules/x/Dockerfile": "FROM ignored\n",
+    });
+    const { code, stdout } = await cli(["scan", dir, "--json"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({
+      files: [
+        {
+          path: "Dockerfile",
+          references: [
+            { kind: "syntax", line: 1, text: "docker/dockerfile:1.7", image: "docker.io/docker/dockerfile", tag: "1.7", digest: null, skip: null },
+            { kind: "from", line: 2, text: "python:3.12-slim", image: "docker.io/library/python", tag: "3.12-slim", digest: null, skip: null },
+            { kind: "mount-from", line: 4, text: "ghcr.io/acme/cache:v1", image: "ghcr.io/acme/cache", tag: "v1", digest: null, skip: null },
+            { kind: "copy-from", line: 7, text: `busybox:1.36@sha256:${"a".repeat(64)}`, image: "docker.io/library/busybox", tag: "1.36", digest: `sha256:${"a".repeat(64)}`, skip: null },
+            { kind: "from", line: 8, text: "node:${NODE}", image: null, tag: null, digest: null, skip: "variable" },
+            { kind: "from", line: 9, text: "Bad/Name", image: null, tag: null, digest: null, skip: "invalid" },
+          ],
+        },
+        {
+          path: "services/api/Containerfile.prod",
+          references: [
+            { kind: "from", line: 1, text: "registry.example.com:5000/team/api", image: "registry.example.com:5000/team/api", tag: null, digest: null, skip: null },
+          ],
+        },
+      ],
+    });
+  });
+
+  it("prints a readable table by default", async () => {
+    const dir = await checkout({ "app.Dockerfile": "FROM alpine:3.20\n" });
+    const { code, stdout } = await cli(["scan", dir]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/app\.Dockerfile:1\s+from\s+alpine:3\.20\s+unpinned/);
+  });
+
+  it("exits 2 with a clear message when the directory does not exist", async () => {
+    const { code, stderr } = await cli(["scan", "/no/such/dir"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("/no/such/dir does not exist");
+  });
+
+  it("exits 2 on an unknown command, with usage", async () => {
+    const { code, stderr } = await cli(["frobnicate"]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/unknown command "frobnicate"[\s\S]*Usage/);
+  });
+});
+
+const availability = registryAvailability();
+if (!availability.available && process.env.DIGEST_PIN_REQUIRE_REGISTRY === "1") {
+  throw new Error(`DIGEST_PIN_REQUIRE_REGISTRY=1 but ${availability.reason}`);
+}
+if (!availability.available) console.warn(`skipping CLI registry tests: ${availability.reason}`);
+
+describe.skipIf(!availability.available)("digest-pin resolve, pin and check against a real registry", () => {
+  let registry: LocalRegistry;
+  let host: string;
+  let index: string;
+  let single: string;
+  const dirs: string[] = [];
+
+  beforeAll(async () => {
+    registry = await LocalRegistry.start();
+    host = registry.host;
+    index = (await registry.pushImage("library/python", "3.12", { kind: "oci-index", platforms: ["linux/amd64", "linux/arm64"] })).digest;
+    single = (await registry.pushImage("tools/lint", "2", { kind: "docker-manifest" })).digest;
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
+  const insecure = () => ["--insecure-registry", host];
+
+  it("resolve prints the digest, and the JSON contract with --json", async () => {
+    const plain = await cli(["resolve", `${host}/library/python:3.12`, ...insecure()]);
+    expect(plain).toMatchObject({ code: 0, stdout: `${index}\n` });
+    const json = await cli(["resolve", `${host}/library/python:3.12`, "--json", ...insecure()]);
+    expect(JSON.parse(json.stdout)).toEqual({
+      reference: `${host}/library/python:3.12`,
+      image: `${host}/library/python`,
+      tag: "3.12",
+      digest: index,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+    });
+  });
+
+  it("resolve explains an unknown tag, a refused host and a bad reference, exiting non-zero", async () => {
+    const missing = await cli(["resolve", `${host}/library/python:nope`, ...insecure()]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/no such tag/i);
+    const refused = await cli(["resolve", `${host}/library/python:3.12`]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/refus|not allowed|private|insecure/i);
+    const invalid = await cli(["resolve", "python@sha256:abc"]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/invalid reference/);
+    const env = await cli(["resolve", `${host}/library/python:3.12`], { DIGEST_PIN_INSECURE_REGISTRIES: host });
+    expect(env.stdout).toBe(`${index}\n`);
+  });
+
+  it("check gates CI, pin rewrites only the reference bytes, and a second pin changes nothing", async () => {
+    const latest = (await registry.pushImage("library/python", "latest", { kind: "oci-index", salt: "latest" })).digest;
+    const original =
+      `# a comment  \r\nFROM ${host}/library/python:3.12 AS base\r\n` +
+      `COPY --from=${host}/tools/lint:2 /lint /lint\r\n` +
+      `RUN echo "\xff invalid utf-8 stays"\r\n` +
+      `FROM ${host}/library/python\r\n`;
+    const dir = await checkout({ Dockerfile: Buffer.from(original, "latin1"), "README.md": "x\n" });
+    dirs.push(dir);
+
+    const before = await cli(["check", dir, "--json", ...insecure()]);
+    expect(before.code).toBe(1);
+    expect(JSON.parse(before.stdout)).toEqual({
+      changes: [
+        { path: "Dockerfile", line: 2, kind: "from", image: `${host}/library/python`, tag: "3.12", from: `${host}/library/python:3.12`, to: `${host}/library/python:3.12@${index}`, oldDigest: null, newDigest: index },
+        { path: "Dockerfile", line: 3, kind: "copy-from", image: `${host}/tools/lint`, tag: "2", from: `${host}/tools/lint:2`, to: `${host}/tools/lint:2@${single}`, oldDigest: null, newDigest: single },
+        { path: "Dockerfile", line: 5, kind: "from", image: `${host}/library/python`, tag: "latest", from: `${host}/library/python`, to: `${host}/library/python:latest@${latest}`, oldDigest: null, newDigest: latest },
+      ],
+      skipped: [],
+      errors: [],
+    });
+    // check wrote nothing.
+    expect((await readFile(join(dir, "Dockerfile"))).toString("latin1")).toBe(original);
+
+    const pinned = await cli(["pin", dir, ...insecure()]);
+    expect(pinned.code).toBe(0);
+    expect(pinned.stdout).toContain("Dockerfile:2");
+    expect((await readFile(join(dir, "Dockerfile"))).toString("latin1")).toBe(
+      original
+        .replace(`python:3.12 AS`, `python:3.12@${index} AS`)
+        .replace(`lint:2 /lint`, `lint:2@${single} /lint`)
+        .replace(`library/python\r\n`, `library/python:latest@${latest}\r\n`),
+    );
+    expect(await readFile(join(dir, "README.md"), "utf8")).toBe("x\n");
+
+    const again = await cli(["pin", dir, "--json", ...insecure()]);
+    expect(JSON.parse(again.stdout)).toEqual({ changes: [], skipped: [], errors: [] });
+    expect((await cli(["check", dir, ...insecure()])).code).toBe(0);
+  });
+
+  it("refreshes a drifted pin, and --no-pin-unpinned leaves unpinned references alone", async () => {
+    await registry.pushImage("library/redis", "7", { kind: "docker-list" });
+    const old = (await registry.getManifest("library/redis", "7")).digest;
+    const dir = await checkout({
+      Dockerfile: `FROM ${host}/library/redis:7@${old}\nFROM ${host}/library/python:3.12\n`,
+    });
+    dirs.push(dir);
+    const moved = (await registry.pushImage("library/redis", "7", { kind: "docker-list", salt: "moved" })).digest;
+    const check = await cli(["check", dir, "--json", "--no-pin-unpinned", ...insecure()]);
+    expect(check.code).toBe(1);
+    const report = JSON.parse(check.stdout) as { changes: { oldDigest: string; newDigest: string }[]; skipped: { reason: string }[] };
+    expect(report.changes).toMatchObject([{ oldDigest: old, newDigest: moved }]);
+    expect(report.skipped).toMatchObject([{ line: 2, reason: "not-pinned" }]);
+    await cli(["pin", dir, "--no-pin-unpinned", ...insecure()]);
+    expect(await readFile(join(dir, "Dockerfile"), "utf8")).toBe(
+      `FROM ${host}/library/redis:7@${moved}\nFROM ${host}/library/python:3.12\n`,
+    );
+  });
+
+  it("check exits 2 and lists the reference when the registry cannot resolve it", async () => {
+    const dir = await checkout({ Dockerfile: `FROM ${host}/library/ghost:1\n` });
+    dirs.push(dir);
+    const run = await cli(["check", dir, ...insecure()]);
+    expect(run.code).toBe(2);
+    expect(run.stdout).toMatch(/Could not resolve[\s\S]*ghost:1/);
+  });
+});
