@@ -4,6 +4,10 @@
 //
 // Test-side methods (addRepo, pushFiles, mergePull, ...) change state directly; HTTP calls are
 // recorded in `calls` (with 304s counted apart) and unknown routes in `unknownRoutes`.
+//
+// GraphQL: `POST /api/graphql` (and `/graphql`) answers the subset of GitHub's schema described in
+// graphql-schema.ts from the same state, counted in `calls` as route `POST /graphql`, with its own rate-limit
+// bucket (`x-ratelimit-resource: graphql`). Unknown fields, arguments and types are GraphQL errors.
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -34,6 +38,8 @@ import {
   weakEtag,
   wrappedBase64,
 } from "./http-util.js";
+import { createExecutor } from "./graphql.js";
+import { githubSchema, type GraphqlContext } from "./graphql-schema.js";
 
 export { EMPTY_TREE_SHA, hashObject } from "./git-store.js";
 
@@ -59,6 +65,8 @@ export interface FakeGitHubOptions {
   now?: () => number;
   /** Port to listen on (default 0: any free port). */
   port?: number;
+  /** GraphQL Blob `text` is cut beyond this many bytes (`isTruncated`). Default 512 KiB. */
+  graphqlBlobTextLimit?: number;
 }
 
 export type AccountType = "User" | "Organization";
@@ -74,6 +82,8 @@ export interface RepoSpec {
   defaultBranch?: string;
   /** Initial commit content (an empty map makes a commit with the empty tree). */
   files?: Record<string, FileInput>;
+  /** No commits and no branches, as a newly created repository (`files` must not be given). */
+  empty?: boolean;
   private?: boolean;
   archived?: boolean;
   disabled?: boolean;
@@ -328,6 +338,8 @@ const REACTIONS = new Set(["+1", "-1", "laugh", "confused", "heart", "hooray", "
 const WRITE_METHODS = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 const SHA_RE = /^[0-9a-f]{40}$/;
 const ONE_MB = 1024 * 1024;
+const GRAPHQL_ROUTE = "POST /graphql";
+const executeGraphql = createExecutor(githubSchema());
 
 function fileToEntry(store: ObjectStore, input: FileInput): FileEntry {
   if (typeof input === "string" || Buffer.isBuffer(input)) {
@@ -393,6 +405,7 @@ export class FakeGitHub {
   private readonly rateLimit: number;
   private readonly tokenPermissions: Record<string, string>;
   private readonly createdAt: string;
+  private readonly graphqlBlobTextLimit: number;
 
   private readonly users = new Map<string, UserRecord>();
   private readonly usersByEmail = new Map<string, UserRecord>();
@@ -422,6 +435,7 @@ export class FakeGitHub {
       metadata: "read",
     };
     this.createdAt = isoSeconds(this.now());
+    this.graphqlBlobTextLimit = options.graphqlBlobTextLimit ?? 512 * 1024;
     this.bot = this.ensureUser(options.botLogin ?? `${this.appSlug}[bot]`, "Bot");
     this.ensureUser(this.userLogin, "User");
     this.registerRoutes();
@@ -522,21 +536,25 @@ export class FakeGitHub {
       permissions: new Map(),
       labels: new Map(),
     };
-    const changes: TreeChange[] = Object.entries(spec.files ?? {}).map(([path, input]) => ({
-      path: normalizePath(path),
-      entry: fileToEntry(repo.store, input),
-    }));
-    const tree = repo.store.buildTree(undefined, changes);
-    const author = this.identityFor(this.ensureUser(spec.author ?? this.userLogin));
-    const commit = repo.store.writeCommit({
-      tree,
-      parents: [],
-      author,
-      committer: author,
-      message: spec.message ?? "Initial commit",
-    });
-    repo.refs.set(`refs/heads/${repo.defaultBranch}`, commit);
-    repo.sizeKb = this.computeSize(repo, tree);
+    if (spec.empty) {
+      if (spec.files !== undefined) throw new Error("an empty repository has no files");
+    } else {
+      const changes: TreeChange[] = Object.entries(spec.files ?? {}).map(([path, input]) => ({
+        path: normalizePath(path),
+        entry: fileToEntry(repo.store, input),
+      }));
+      const tree = repo.store.buildTree(undefined, changes);
+      const author = this.identityFor(this.ensureUser(spec.author ?? this.userLogin));
+      const commit = repo.store.writeCommit({
+        tree,
+        parents: [],
+        author,
+        committer: author,
+        message: spec.message ?? "Initial commit",
+      });
+      repo.refs.set(`refs/heads/${repo.defaultBranch}`, commit);
+      repo.sizeKb = this.computeSize(repo, tree);
+    }
     this.repos.set(key, repo);
     this.reposById.set(repo.id, repo);
     installation.repos.push(repo);
@@ -606,8 +624,9 @@ export class FakeGitHub {
   // Test API: git
 
   /**
-   * Commits `files` on top of `branch` (created from the default branch when missing) as a push by
-   * `author` (a login; default the `userLogin` option). `null` deletes a path. Returns the commit.
+   * Commits `files` on top of `branch` (created from the default branch when missing; in an empty
+   * repository, a root commit) as a push by `author` (a login; default the `userLogin` option). `null`
+   * deletes a path. Returns the commit.
    */
   pushFiles(
     owner: string,
@@ -618,17 +637,16 @@ export class FakeGitHub {
   ): string {
     const repo = this.mustRepo(owner, name);
     const ref = `refs/heads/${branch}`;
-    const parent = repo.refs.get(ref) ?? this.mustRef(repo, repo.defaultBranch);
-    const parentCommit = repo.store.commit(parent) as CommitObject;
+    const parent = repo.refs.get(ref) ?? (repo.refs.size === 0 ? undefined : this.mustRef(repo, repo.defaultBranch));
     const changes: TreeChange[] = Object.entries(files).map(([path, input]) => ({
       path: normalizePath(path),
       entry: input === null ? null : fileToEntry(repo.store, input),
     }));
-    const tree = repo.store.buildTree(parentCommit.tree, changes);
+    const tree = repo.store.buildTree(parent === undefined ? undefined : (repo.store.commit(parent) as CommitObject).tree, changes);
     const author = this.identityFor(this.ensureUser(options.author ?? this.userLogin));
     const sha = repo.store.writeCommit({
       tree,
-      parents: [parent],
+      parents: parent === undefined ? [] : [parent],
       author,
       committer: author,
       message: options.message ?? `Update ${Object.keys(files).join(", ")}`,
@@ -910,6 +928,9 @@ export class FakeGitHub {
     if (path === "/api/v3" || path.startsWith("/api/v3/")) {
       prefix = "/api/v3";
       path = path.slice(prefix.length) || "/";
+    } else if (path === "/api/graphql" || path === "/api/graphql/") {
+      // GitHub Enterprise's GraphQL endpoint (where Octokit goes for a `/api/v3` base URL).
+      path = "/graphql";
     }
     if (path.length > 1) path = path.replace(/\/+$/, "");
     const rawBody = await readBody(req);
@@ -1014,7 +1035,8 @@ export class FakeGitHub {
       }
     }
     const counted = !record.notModified && record.route !== "GET /rate_limit";
-    Object.assign(headers, this.rateHeaders(actor, counted), reply.headers ?? {});
+    const resource = record.route === GRAPHQL_ROUTE ? "graphql" : "core";
+    Object.assign(headers, this.rateHeaders(actor, counted, resource), reply.headers ?? {});
     record.status = status;
     if (payload !== undefined) headers["content-length"] = String(payload.length);
     res.writeHead(status, headers);
@@ -1102,9 +1124,10 @@ export class FakeGitHub {
     return fault;
   }
 
-  private rateHeaders(actor: Actor, counted: boolean): Record<string, string> {
-    const key =
+  private rateHeaders(actor: Actor, counted: boolean, resource: "core" | "graphql" = "core"): Record<string, string> {
+    const who =
       actor.kind === "installation" ? `installation:${actor.installationId}` : actor.kind === "user" ? `user:${actor.login}` : actor.kind;
+    const key = resource === "core" ? who : `${resource}:${who}`;
     const limit = actor.kind === "anonymous" ? 60 : this.rateLimit;
     const now = this.now();
     let bucket = this.buckets.get(key);
@@ -1118,7 +1141,7 @@ export class FakeGitHub {
       "x-ratelimit-remaining": String(Math.max(0, limit - bucket.used)),
       "x-ratelimit-reset": String(Math.floor(bucket.resetAt / 1000)),
       "x-ratelimit-used": String(bucket.used),
-      "x-ratelimit-resource": "core",
+      "x-ratelimit-resource": resource,
     };
   }
 
@@ -2003,6 +2026,9 @@ export class FakeGitHub {
       return { status: 200, body: { resources: { core }, rate: core } };
     });
 
+    // --- GraphQL --------------------------------------------------------------------------------
+    this.on(GRAPHQL_ROUTE, "any", (ctx) => this.graphql(ctx));
+
     // --- Repositories ---------------------------------------------------------------------------
     this.on("GET /repos/{owner}/{repo}", "repo", (ctx) => ({ status: 200, body: this.repoJson(this.repoOf(ctx)) }));
 
@@ -2574,6 +2600,46 @@ export class FakeGitHub {
       comment.reactions.push(reaction);
       return { status: 201, body: this.reactionJson(reaction) };
     });
+  }
+
+  /** `POST /graphql`: installation tokens see their installation's repositories (within the token's scope). */
+  private graphql(ctx: Ctx): Reply {
+    const { actor } = ctx;
+    if (actor.kind === "anonymous") throw new HttpError(401, "This endpoint requires you to be authenticated.");
+    if (actor.kind === "app") throw new HttpError(403, "Resource not accessible by integration");
+    const graphqlContext: GraphqlContext = {
+      webUrl: this.url,
+      blobTextLimit: this.graphqlBlobTextLimit,
+      repository: (owner, name) => {
+        const repo = this.repos.get(`${owner}/${name}`.toLowerCase());
+        if (!repo) return undefined;
+        if (
+          actor.kind === "installation" &&
+          (repo.installationId !== actor.installationId || (actor.token.repoIds !== undefined && !actor.token.repoIds.has(repo.id)))
+        ) {
+          return undefined;
+        }
+        return repo;
+      },
+      resolveCommitish: (repo, rev) => this.resolveCommitish(repo as RepoState, rev),
+      userType: (login) => this.ensureUser(login).type,
+      // Counting this query (it is counted when answered), as GitHub reports it.
+      rateLimit: () => {
+        const h = this.rateHeaders(actor, false, "graphql");
+        return {
+          limit: Number(h["x-ratelimit-limit"]),
+          remaining: Math.max(0, Number(h["x-ratelimit-remaining"]) - 1),
+          used: Number(h["x-ratelimit-used"]) + 1,
+          resetAt: isoSeconds(Number(h["x-ratelimit-reset"]) * 1000),
+        };
+      },
+    };
+    const result = executeGraphql(
+      { query: ctx.body.query, variables: ctx.body.variables, operationName: ctx.body.operationName },
+      {},
+      graphqlContext,
+    );
+    return { status: 200, body: result };
   }
 
   private sortItems<T extends IssueRecord>(ctx: Ctx, items: T[]): T[] {

@@ -1,30 +1,47 @@
 // Probot wiring only: which events lead to which work. Handlers enqueue and return at once.
+import { randomUUID } from "node:crypto";
 import type { ApplicationFunction, Probot } from "probot";
 import { isDockerfilePath } from "../dockerfile/files.js";
 import { CONFIG_PATH } from "../github/config.js";
-import type { Octokit } from "../github/files.js";
-import { branchFor } from "../github/pull-request.js";
-import { WorkQueue } from "../jobs/queue.js";
+import { enableConditionalRequests, MemoryConditionalCache } from "../github/conditional.js";
+import { branchFor, type Octokit } from "../github/files.js";
+import { instrumentOctokit } from "../github/instrument.js";
+import { MemoryJobQueue } from "../jobs/memory-queue.js";
+import { connectRedis } from "../jobs/redis.js";
+import { RedisJobQueue } from "../jobs/redis-queue.js";
+import { parseInterval, startSchedule } from "../jobs/schedule.js";
+import type { JobQueue, KeyValueStore } from "../jobs/types.js";
 import { RegistryClient, registryOptionsFromEnv } from "../registry/client.js";
+import { MemoResolver, SharedCacheResolver } from "../registry/shared.js";
 import type { Resolver } from "../registry/types.js";
+import { MemoryStore, RedisStore } from "../state/store.js";
 import { canRunCommands, HELP, isBot, parseCommand } from "./commands.js";
-import { scanRepository, summarize, type Services } from "./scan-repository.js";
+import { listFleet } from "./drift-check.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { opsHandler } from "./ops-routes.js";
+import { RepoStateCache } from "./repo-state.js";
+import { scanRepository, summarize, type ScanOutcome, type ScanRequest } from "./scan-repository.js";
 
-export interface ScanJob {
-  installationId: number;
-  owner: string;
-  repo: string;
+export interface ScanJob extends ScanRequest {
   recreate: boolean;
   /** Issues or PRs waiting for a summary reply. */
   replyTo: number[];
+  /** The drift check this job belongs to: its registry answers are shared by the whole check. */
+  checkId?: string;
 }
 
 export interface AppOptions {
+  /** Where settings come from (default process.env): REDIS_URL, DIGEST_PIN_INTERVAL, registry settings. */
+  env?: NodeJS.ProcessEnv;
   resolver?: Resolver;
   concurrency?: number;
+  metrics?: Metrics;
   /** Exposed for tests: the queue the handlers feed. */
-  onQueue?: (queue: WorkQueue<ScanJob>) => void;
+  onQueue?: (queue: JobQueue<ScanJob>) => void;
 }
+
+/** Drift-check memos older than this are dropped: a check is long over by then. */
+const MEMO_TTL_MS = 30 * 60 * 1000;
 
 /** The app's login, `<slug>[bot]`, read once from GitHub. */
 function botLoginOf(probot: Probot): () => Promise<string> {
@@ -42,25 +59,94 @@ function botLoginOf(probot: Probot): () => Promise<string> {
   };
 }
 
+function outcomeMetric(outcome: ScanOutcome) {
+  if (outcome.status === "done") return outcome.sync.action;
+  if (outcome.status === "config-error") return "config_error" as const;
+  if (outcome.status === "cached") return "unchanged" as const;
+  return "skipped" as const;
+}
+
+/** A GitHub rate-limit answer: when it resets, in ms from now. */
+function rateLimitReset(error: unknown): number | null {
+  const e = error as { status?: number; response?: { headers?: Record<string, string | undefined> } };
+  if (e?.status !== 403 && e?.status !== 429) return null;
+  const headers = e.response?.headers ?? {};
+  const retryAfter = Number(headers["retry-after"]);
+  if (Number.isFinite(retryAfter) && retryAfter > 0) return retryAfter * 1000;
+  if (headers["x-ratelimit-remaining"] === "0") {
+    const reset = Number(headers["x-ratelimit-reset"]) * 1000;
+    return Number.isFinite(reset) ? Math.max(1000, reset - Date.now()) : 60_000;
+  }
+  return null;
+}
+
 export function createApp(options: AppOptions = {}): ApplicationFunction {
   return (probot, { addHandler }) => {
-    addHandler((req, res) => {
-      if (req.url !== "/healthz") return false;
-      res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
-      return true;
-    });
+    const env = options.env ?? process.env;
+    const redisUrl = env.REDIS_URL || undefined;
+    const metrics = options.metrics ?? createMetrics();
+    const log = probot.log;
 
-    const resolver = options.resolver ?? new RegistryClient(registryOptionsFromEnv(process.env));
+    const redis = redisUrl ? connectRedis(redisUrl, { name: "digest-pin:app", onError: (e) => log.warn({ err: e }, "redis") }) : null;
+    addHandler(
+      opsHandler({
+        metrics,
+        ready: async () => {
+          if (!redis) return { ok: true };
+          try {
+            await redis.ping();
+            return { ok: true };
+          } catch (error) {
+            return { ok: false, detail: `redis unreachable: ${(error as Error).message}` };
+          }
+        },
+      }),
+    );
+
+    const store: KeyValueStore = redis
+      ? new RedisStore({ redis, prefix: "digest-pin:state:" })
+      : new MemoryStore({ maxEntries: 50_000 });
+    const states = new RepoStateCache(store);
+    const registryOptions = registryOptionsFromEnv(env);
+    const client =
+      options.resolver ??
+      new RegistryClient({
+        ...registryOptions,
+        onRequest: (info) => metrics.registryRequest(info),
+      });
+    // Replicas share registry answers for as long as one process would keep them.
+    const resolver = redis ? new SharedCacheResolver(client, store, registryOptions.cacheTtlMs ?? 300_000) : client;
+    const memos = new Map<string, { resolver: MemoResolver; at: number }>();
+    const resolverFor = (checkId: string | undefined): Resolver => {
+      if (!checkId) return resolver;
+      const now = Date.now();
+      for (const [id, memo] of memos) if (now - memo.at > MEMO_TTL_MS) memos.delete(id);
+      let memo = memos.get(checkId);
+      if (!memo) memos.set(checkId, (memo = { resolver: new MemoResolver(resolver), at: now }));
+      return memo.resolver;
+    };
+    const conditional = new MemoryConditionalCache();
+    const prepare = (octokit: Octokit, namespace: string) => {
+      instrumentOctokit(octokit, (info) => metrics.githubRequest(info));
+      enableConditionalRequests(octokit, conditional, { namespace });
+    };
     const botLogin = botLoginOf(probot);
 
-    const run = async (job: ScanJob) => {
-      const log = probot.log.child({ repository: `${job.owner}/${job.repo}`, installation: job.installationId });
+    const run = async (job: ScanJob): Promise<void> => {
+      const started = Date.now();
+      const jobLog = log.child({ repository: `${job.owner}/${job.repo}`, installation: job.installationId });
       const octokit = (await probot.auth(job.installationId)) as Octokit;
-      const services: Services = { resolver, botLogin: await botLogin() };
+      prepare(octokit, `installation:${job.installationId}`);
       let reply: string;
       try {
-        const outcome = await scanRepository(octokit, job, services);
-        log.info(
+        const outcome = await scanRepository(octokit, job, {
+          resolver: resolverFor(job.checkId),
+          botLogin: await botLogin(),
+          states,
+        });
+        metrics.scanFinished(outcomeMetric(outcome));
+        if (outcome.status === "done") metrics.referencesCounted(outcome.plan);
+        jobLog.info(
           outcome.status === "done"
             ? { action: outcome.sync.action, changes: outcome.plan.changes.length, errors: outcome.plan.errors.length }
             : { status: outcome.status },
@@ -68,34 +154,85 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         );
         reply = summarize(outcome);
       } catch (error) {
-        log.error({ err: error }, "scan failed");
+        metrics.scanFinished("failed");
+        const wait = rateLimitReset(error);
+        if (wait !== null) {
+          // Out of GitHub budget: this work waits for the reset instead of failing.
+          jobLog.warn({ retryInMs: wait }, "GitHub rate limit reached; the scan waits for the reset");
+          setTimeout(() => void queue.push(job).catch(() => undefined), Math.min(wait, 3_600_000)).unref();
+          return;
+        }
+        jobLog.error({ err: error }, "scan failed");
         reply = `digest-pin could not finish the scan: ${(error as Error).message}. It will try again on the next trigger.`;
         if (job.replyTo.length === 0) throw error;
+      } finally {
+        metrics.observeJob(job.drift ? "drift" : "scan", (Date.now() - started) / 1000);
       }
       for (const issue of new Set(job.replyTo)) {
         await octokit.rest.issues.createComment({ owner: job.owner, repo: job.repo, issue_number: issue, body: reply });
       }
     };
 
-    const queue = new WorkQueue<ScanJob>({
-      concurrency: options.concurrency ?? 4,
-      keyOf: (j) => `${j.installationId}/${j.owner}/${j.repo}`.toLowerCase(),
-      groupOf: (j) => String(j.installationId),
-      merge: (a, b) => ({ ...a, recreate: a.recreate || b.recreate, replyTo: [...a.replyTo, ...b.replyTo] }),
+    const queueOptions = {
+      concurrency: options.concurrency ?? Number(env.DIGEST_PIN_CONCURRENCY || 4),
+      keyOf: (j: ScanJob) => `${j.installationId}/${j.owner}/${j.repo}`.toLowerCase(),
+      groupOf: (j: ScanJob) => String(j.installationId),
+      // A webhook's full scan wins over a drift check's shortcut; replies and flags add up.
+      merge: (a: ScanJob, b: ScanJob): ScanJob => ({
+        ...a,
+        ...b,
+        recreate: a.recreate || b.recreate,
+        configTouched: Boolean(a.configTouched || b.configTouched),
+        drift: Boolean(a.drift && b.drift),
+        replyTo: [...a.replyTo, ...b.replyTo],
+      }),
       run,
-      onError: (error, job) => probot.log.error({ err: error, repository: `${job.owner}/${job.repo}` }, "job failed"),
-    });
+      onError: (error: unknown, job: ScanJob) => log.error({ err: error, repository: `${job.owner}/${job.repo}` }, "job failed"),
+    };
+    const queue: JobQueue<ScanJob> = redisUrl
+      ? new RedisJobQueue<ScanJob>({ ...queueOptions, url: redisUrl, onQueueError: (e) => log.warn({ err: e }, "queue") })
+      : new MemoryJobQueue<ScanJob>(queueOptions);
+    metrics.setQueueDepthSource(() => queue.size());
     options.onQueue?.(queue);
 
     const enqueue = (installationId: number, fullName: string, extra: Partial<ScanJob> = {}) => {
       const [owner = "", repo = ""] = fullName.split("/");
-      queue.push({ installationId, owner, repo, recreate: false, replyTo: [], ...extra });
+      return queue.push({ installationId, owner, repo, recreate: false, replyTo: [], ...extra });
     };
+
+    const driftCheck = async () => {
+      const checkId = randomUUID();
+      const targets = await listFleet(probot, {
+        log,
+        prepare: (octokit) => prepare(octokit, "fleet"),
+      });
+      for (const { installationId, repository: r } of targets) {
+        await queue.push({
+          installationId,
+          owner: r.owner,
+          repo: r.repo,
+          recreate: false,
+          replyTo: [],
+          drift: true,
+          checkId,
+          defaultBranch: r.defaultBranch,
+          pushedAt: r.pushedAt,
+        });
+      }
+      log.info({ repositories: targets.length, checkId }, "drift check queued");
+    };
+    startSchedule({
+      name: "digest-pin:drift",
+      intervalMs: parseInterval(env.DIGEST_PIN_INTERVAL),
+      redisUrl,
+      run: driftCheck,
+      onError: (error) => log.error({ err: error }, "drift check failed"),
+    });
 
     probot.on(["installation.created", "installation_repositories.added"], async (context) => {
       const payload = context.payload;
       const repos = "repositories_added" in payload ? payload.repositories_added : (payload.repositories ?? []);
-      for (const r of repos) enqueue(payload.installation.id, r.full_name);
+      for (const r of repos) await enqueue(payload.installation.id, r.full_name);
     });
 
     probot.on("push", async (context) => {
@@ -104,9 +241,22 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       if (payload.deleted || payload.ref !== `refs/heads/${payload.repository.default_branch}`) return;
       const touched = payload.commits.flatMap((c) => [...(c.added ?? []), ...(c.modified ?? []), ...(c.removed ?? [])]);
       // An empty list (a force push, or more commits than the payload carries) may touch anything.
-      const relevant =
-        payload.commits.length === 0 || touched.some((path) => path === CONFIG_PATH || isDockerfilePath(path));
-      if (relevant) enqueue(payload.installation.id, payload.repository.full_name);
+      const unknown = payload.commits.length === 0;
+      const configTouched = unknown || touched.includes(CONFIG_PATH);
+      if (configTouched || touched.some((path) => isDockerfilePath(path))) {
+        await enqueue(payload.installation.id, payload.repository.full_name, {
+          defaultBranch: payload.repository.default_branch,
+          configTouched,
+        });
+      }
+    });
+
+    probot.on("pull_request.closed", async (context) => {
+      // A closed bot PR declines its digests: forget the cached scan so the next check reads the closed PR.
+      const { payload } = context;
+      if (!payload.installation || !payload.pull_request.head.ref.startsWith(branchFor(""))) return;
+      const [owner = "", repo = ""] = payload.repository.full_name.split("/");
+      await states.forget(payload.installation.id, owner, repo);
     });
 
     probot.on("issue_comment.created", async (context) => {
@@ -150,7 +300,8 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       await context.octokit.rest.reactions.createForIssueComment(
         context.repo({ comment_id: payload.comment.id, content: "eyes" as const }),
       );
-      enqueue(payload.installation.id, payload.repository.full_name, {
+      await enqueue(payload.installation.id, payload.repository.full_name, {
+        defaultBranch: payload.repository.default_branch,
         recreate: command.name === "recreate",
         replyTo: [issueNumber],
       });

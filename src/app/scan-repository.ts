@@ -5,27 +5,40 @@ import { resolveFiles } from "../engine.js";
 import { ignoreMatcher, parseConfig } from "../github/config.js";
 import { reportConfigError, resolveConfigError } from "../github/config-issue.js";
 import { readRepository, type Octokit } from "../github/files.js";
+import { fingerprint, isUnchanged, type RepoStateCache } from "./repo-state.js";
 import { declinedDigests, syncPullRequest, type SyncResult } from "../github/pull-request.js";
 import { formatPlatforms, plan, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
 import type { Resolver } from "../registry/types.js";
 import { parseReference } from "../reference.js";
 
 export interface ScanRequest {
+  installationId: number;
   owner: string;
   repo: string;
   /** Rebuild the bot branch even over other people's commits. */
   recreate?: boolean;
+  /** What the caller already knows of the repository (a listing or a webhook payload). */
+  defaultBranch?: string;
+  /** `pushed_at` from a repository listing: with it, a drift check may answer from the cached state. */
+  pushedAt?: string | null;
+  /** A drift check: an unchanged repository whose registry answers are unchanged costs no GitHub call. */
+  drift?: boolean;
+  /** The push touched the config file: a config-error issue may need closing even if the file is gone. */
+  configTouched?: boolean;
 }
 
 export interface Services {
   resolver: Resolver;
   /** The app's own login, `<slug>[bot]`. */
   botLogin: string;
+  /** Remembered scans, for cheap drift checks. */
+  states?: RepoStateCache;
   now?: () => number;
 }
 
 export type ScanOutcome =
   | { status: "skipped"; reason: "archived" | "disabled" | "empty" | "not-enabled" }
+  | { status: "cached" }
   | { status: "config-error"; error: string; issue: number }
   | { status: "done"; files: number; plan: Plan; sync: SyncResult };
 
@@ -65,29 +78,51 @@ async function addPlatforms(p: Plan, resolver: Resolver): Promise<Plan> {
   return { ...p, changes };
 }
 
-export async function scanRepository(octokit: Octokit, request: ScanRequest, services: Services): Promise<ScanOutcome> {
-  const { owner, repo } = request;
-  const ref = { owner, repo };
-  const { data: repository } = await octokit.rest.repos.get(ref);
-  if (repository.archived) return { status: "skipped", reason: "archived" };
-  if (repository.disabled) return { status: "skipped", reason: "disabled" };
+/** The drift check's shortcut: the repository has not moved and the registries answer as before. */
+async function unchangedSinceLastScan(request: ScanRequest, services: Services): Promise<boolean> {
+  const { states } = services;
+  if (!request.drift || !states || request.pushedAt === undefined || !request.defaultBranch) return false;
+  const state = await states.get(request.installationId, request.owner, request.repo);
+  if (!state || !isUnchanged(state, request.pushedAt, request.defaultBranch)) return false;
+  const resolutions = await resolveFiles(state.files, services.resolver);
+  if (fingerprint(state.files, resolutions) !== state.fingerprint) return false;
+  if (state.pushedAt !== request.pushedAt) {
+    // Our own push moved pushed_at: remember the new value so the next check matches exactly.
+    await states.set(request.installationId, request.owner, request.repo, { ...state, pushedAt: request.pushedAt });
+  }
+  return true;
+}
 
-  const snapshot = await readRepository(octokit, owner, repo, repository.default_branch);
-  if (snapshot === null) return { status: "skipped", reason: "empty" };
+export async function scanRepository(octokit: Octokit, request: ScanRequest, services: Services): Promise<ScanOutcome> {
+  const { owner, repo, installationId } = request;
+  const ref = { owner, repo };
+  if (await unchangedSinceLastScan(request, services)) return { status: "cached" };
+  const previous = await services.states?.get(installationId, owner, repo);
+
+  const read = await readRepository(octokit, owner, repo, request.defaultBranch);
+  if (read.status !== "ok") {
+    await services.states?.forget(installationId, owner, repo);
+    return { status: "skipped", reason: read.status };
+  }
+  const { snapshot } = read;
 
   const config = parseConfig(snapshot.configText);
   if (!config.ok) {
+    await services.states?.forget(installationId, owner, repo);
     const issue = await reportConfigError(octokit, ref, services.botLogin, config.error);
     return { status: "config-error", error: config.error, issue };
   }
-  if (snapshot.configText !== null) await resolveConfigError(octokit, ref, services.botLogin);
+  // Only a repository that has (or just lost) a config can have a config-error issue to close.
+  if (snapshot.configText !== null || request.configTouched) {
+    await resolveConfigError(octokit, ref, services.botLogin);
+  }
   if (!config.config.enabled) return { status: "skipped", reason: "not-enabled" };
 
   const files: ScannedFile[] = snapshot.files.map((f) => ({ path: f.path, references: scanDockerfile(f.content) }));
   const options: PlanOptions = {
     pinUnpinned: config.config.pinUnpinned,
     isIgnored: ignoreMatcher(config.config),
-    declined: await declinedDigests(octokit, ref, snapshot.branch),
+    declined: declinedDigests(snapshot),
   };
   const resolutions = await resolveFiles(files, services.resolver);
   let result = plan(files, resolutions, options);
@@ -98,6 +133,16 @@ export async function scanRepository(octokit: Octokit, request: ScanRequest, ser
   const sync = await syncPullRequest(octokit, ref, snapshot, result, {
     config: config.config,
     recreate: request.recreate ?? false,
+  });
+  const wrote = sync.action === "opened" || sync.action === "updated" || sync.action === "closed";
+  await services.states?.set(installationId, owner, repo, {
+    v: 1,
+    pushedAt: request.pushedAt ?? null,
+    defaultBranch: snapshot.branch,
+    files,
+    fingerprint: fingerprint(files, resolutions),
+    volatile: config.config.minimumAgeMs > 0 || sync.action === "blocked",
+    ownWritesUntil: wrote ? (services.now?.() ?? Date.now()) : previous?.ownWritesUntil,
   });
   return { status: "done", files: files.length, plan: result, sync };
 }
@@ -113,6 +158,7 @@ export function summarize(outcome: ScanOutcome): string {
     }[outcome.reason];
     return `digest-pin did not scan: ${why}.`;
   }
+  if (outcome.status === "cached") return "digest-pin found nothing new since the last scan.";
   if (outcome.status === "config-error") {
     return `digest-pin did not scan: the configuration is invalid (see #${outcome.issue}).\n\n> ${outcome.error}`;
   }

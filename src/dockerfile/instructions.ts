@@ -1,7 +1,7 @@
 // Where the instructions start, from dockerfile-ast, corrected to BuildKit's reading (see mask.ts), with each one's
 // logical line built on demand from the unmodified source.
 
-import { Instruction, Onbuild } from "dockerfile-ast";
+import { Instruction, Onbuild, type Dockerfile } from "dockerfile-ast";
 import { Parser } from "dockerfile-ast/lib/parser.js";
 import type { Directives } from "./directives.js";
 import { astHeredocName, buildkitHeredocs, isJsonForm, type HeredocWord } from "./heredoc.js";
@@ -18,8 +18,10 @@ export interface ParsedInstruction {
   logical: () => Logical;
 }
 
-/** Re-parses allowed to settle heredoc disagreements (each fixes one instruction; real files need none). */
-const MAX_REPARSES = 16;
+/** Re-parses to settle heredoc disagreements, one instruction each (real files need none): at most this many, and
+ * at most this many characters re-parsed in all. */
+const MAX_REPARSES = 256;
+const REPARSE_BUDGET = 8_000_000;
 const HEREDOC_HOSTS = new Set(["RUN", "COPY", "ADD", "ONBUILD"]);
 const HEREDOC_KEYWORDS = new Set(["run", "copy", "add"]);
 
@@ -34,13 +36,20 @@ interface ParserInternals {
   createInstruction(dockerfile: AstDockerfile, keyword: string, start: number, keywordEnd: number, end: number): Instruction;
 }
 
+/** The parser reads an instruction's arguments only to look for `<<`: skip that when there is no `<` at all. */
+class PlainInstruction extends Instruction {
+  override getArguments(): ReturnType<Instruction["getArguments"]> {
+    return this.getTextContent().includes("<") ? super.getArguments() : [];
+  }
+}
+
 /**
  * dockerfile-ast's parser with plain Instruction objects. Its own classes (Run, Copy, From…) parse their arguments,
  * flags and JSON eagerly, several times over, which is five sixths of the parse time; the scanner only needs keywords
  * and positions. ONBUILD keeps its class: the parser asks it for its trigger to find heredocs. The result is checked
  * against DockerfileParser.parse in the tests.
  */
-export function parseAst(text: string): ReturnType<Parser["parse"]> {
+export function parseAst(text: string): Dockerfile {
   const parser = new Parser();
   const internals = parser as unknown as ParserInternals;
   internals.createInstruction = function (this: ParserInternals, dockerfile, keyword, start, keywordEnd, end) {
@@ -48,7 +57,7 @@ export function parseAst(text: string): ReturnType<Parser["parse"]> {
     const from = doc.positionAt(start);
     const lineRange: AstRange = { start: from, end: doc.positionAt(end) };
     const keywordRange: AstRange = { start: from, end: doc.positionAt(keywordEnd) };
-    const Kind = keyword.toUpperCase() === "ONBUILD" ? Onbuild : Instruction;
+    const Kind = keyword.toUpperCase() === "ONBUILD" ? Onbuild : PlainInstruction;
     return new Kind(doc, lineRange, dockerfile, this.escapeChar, keyword, keywordRange);
   };
   return parser.parse(text);
@@ -101,18 +110,23 @@ export function parseInstructions(src: Source, directives: Directives): ParsedIn
     }
     return l;
   };
+  // A final line break, after every offset that matters: dockerfile-ast rescans a first `#` line that never ends
+  // from each of its characters (quadratic on a one-line file of `#…`).
   let masked = initialMask(src, directives);
+  if (!/[\r\n]$/.test(masked)) masked += "\n";
   for (let attempt = 0; ; attempt++) {
     const out: ParsedInstruction[] = [];
+    const canReparse = attempt < MAX_REPARSES && (attempt + 1) * masked.length <= REPARSE_BUDGET;
     let retry: string | null = null;
     for (const instruction of parseAst(masked).getInstructions()) {
       const at = instruction.getRange().start;
       const start = offsetOf(src, at.line, at.character);
       const keyword = instruction.getKeyword();
       out.push({ keyword, start, logical: () => logicalAt(start) });
-      if (attempt >= MAX_REPARSES || !HEREDOC_HOSTS.has(keyword)) continue;
+      if (!canReparse || !HEREDOC_HOSTS.has(keyword)) continue;
+      // dockerfile-ast drops escapes before looking for `<<` (`\<\<EOF` opens a heredoc for it): check any `<`.
+      if (!instruction.getTextContent().includes("<")) continue;
       const logical = logicalAt(start);
-      if (!logical.text.includes("<<") && !instruction.getTextContent().includes("<<")) continue;
       const buildkit = buildkitHeredocsOf(logical);
       if (heredocsAgree(buildkit, astHeredocs(instruction))) continue;
       retry = heredocMask(masked, logical, buildkit);

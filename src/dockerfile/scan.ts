@@ -29,6 +29,8 @@ interface Value {
   variable: boolean;
   wholeVar: string | null;
   error: string | null;
+  /** The logical range it was read from, quotes included, when that is more than its characters. */
+  range?: [number, number];
 }
 
 interface GlobalArg {
@@ -62,7 +64,7 @@ class Scan {
   readonly globals = new Map<string, GlobalArg>();
   /** Stage names defined so far (FROM can only use earlier stages) and in the whole file (COPY --from can use any). */
   readonly earlierStages = new Set<string>();
-  allStages = new Set<string>();
+  readonly allStages = new Set<string>();
   /** Names given a default by an ARG inside the current stage. */
   readonly stageArgs = new Set<string>();
   inStage = false;
@@ -103,7 +105,7 @@ class Scan {
   }
 
   /** A value that names an image as written: report it, or say why it cannot be rewritten. */
-  literal(kind: ReferenceKind, v: Value & { range?: [number, number] }, extra: Partial<FoundReference>): void {
+  literal(kind: ReferenceKind, v: Value, extra: Partial<FoundReference>): void {
     const at = v.word.at;
     const whole = this.wholeSpan(v);
     if (v.error !== null) return this.emit(kind, ...whole, { ...extra, skip: "invalid", skipDetail: v.error });
@@ -119,7 +121,7 @@ class Scan {
   }
 
   /** The source range a value was read from, quotes included. */
-  wholeSpan(v: Value & { range?: [number, number] }): [number, number] {
+  wholeSpan(v: Value): [number, number] {
     if (v.range) return this.span(v.logical, ...v.range);
     const at = v.word.at;
     if (at.length === 0) return [0, 0];
@@ -127,7 +129,7 @@ class Scan {
   }
 
   /** A reference in FROM, COPY --from or a mount's from=. */
-  use(kind: ReferenceKind, v: Value & { range?: [number, number] }, platform: string | null): void {
+  use(kind: ReferenceKind, v: Value, platform: string | null): void {
     const stages = kind === "from" ? this.earlierStages : this.allStages;
     const extra = platform ? { platform } : {};
     if (!v.variable) {
@@ -168,7 +170,7 @@ class Scan {
         continue;
       }
       const word = shellWord(text, eq + 1, b, this.escape);
-      const value: Value & { range: [number, number] } = { ...fromShell(logical, word), range: [eq + 1, b] };
+      const value: Value = { ...fromShell(logical, word), range: [eq + 1, b] };
       this.globals.set(name, { name, value, uses: [] });
     }
   }

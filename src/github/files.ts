@@ -1,8 +1,9 @@
-// Read a repository through the API, without cloning: branch head → tree → the blobs worth scanning.
+// Read a repository through the API, without cloning, in three calls: one GraphQL query for its state (default
+// branch head, config, bot branch, bot PRs), the recursive tree, and one GraphQL query per 50 blobs worth scanning.
 
 import type { ProbotOctokit } from "probot";
 import { isDockerfilePath } from "../dockerfile/files.js";
-import { CONFIG_PATH } from "./config.js";
+import { fetchBlobs, fetchRepoState, type BotPull } from "./graphql.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -10,6 +11,10 @@ export type Octokit = InstanceType<typeof ProbotOctokit>;
 export const MAX_FILE_BYTES = 1024 * 1024;
 /** Bound on the number of files read from one repository. */
 export const MAX_FILES = 500;
+
+export function branchFor(base: string): string {
+  return `digest-pin/${base}`;
+}
 
 export interface RepoFile {
   path: string;
@@ -30,7 +35,15 @@ export interface RepoSnapshot {
   configText: string | null;
   /** Files passed over, with the reason. */
   skipped: { path: string; reason: "too-large" | "binary" | "too-many" }[];
+  /** The head of `digest-pin/<branch>`, or null when it does not exist. */
+  botBranchHead: string | null;
+  /** Pull requests from the bot branch, newest first. */
+  pulls: BotPull[];
 }
+
+export type RepoRead =
+  | { status: "ok"; snapshot: RepoSnapshot }
+  | { status: "archived" | "disabled" | "empty" };
 
 interface TreeEntry {
   path: string;
@@ -63,55 +76,48 @@ function isBinary(content: Buffer): boolean {
   return content.subarray(0, 8000).includes(0);
 }
 
-async function readBlob(octokit: Octokit, owner: string, repo: string, sha: string): Promise<Buffer> {
-  const { data } = await octokit.rest.git.getBlob({ owner, repo, file_sha: sha });
-  return Buffer.from(data.content, data.encoding === "base64" ? "base64" : "utf8");
-}
-
 /**
- * The files of `branch` worth scanning (selected by `wanted`, default the Dockerfile names), and the config.
- * Returns null for an empty repository (no such branch).
+ * The files of the default branch worth scanning (selected by `wanted`), the config and the bot branch's state.
+ * `expectedBranch` names the default branch when the caller knows it; a wrong guess costs one more query.
  */
 export async function readRepository(
   octokit: Octokit,
   owner: string,
   repo: string,
-  branch: string,
+  expectedBranch: string | undefined,
   wanted: (path: string) => boolean = isDockerfilePath,
-): Promise<RepoSnapshot | null> {
-  let headSha: string;
-  try {
-    const { data } = await octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` });
-    headSha = data.object.sha;
-  } catch (error) {
-    // An empty repository has no branch: 404, or 409 "Git Repository is empty".
-    const status = (error as { status?: number }).status;
-    if (status === 404 || status === 409) return null;
-    throw error;
+): Promise<RepoRead> {
+  let state = await fetchRepoState(octokit, owner, repo, branchFor(expectedBranch ?? "main"));
+  if (state.archived) return { status: "archived" };
+  if (state.disabled) return { status: "disabled" };
+  if (state.empty || state.defaultBranch === null) return { status: "empty" };
+  if (state.defaultBranch.name !== (expectedBranch ?? "main")) {
+    state = await fetchRepoState(octokit, owner, repo, branchFor(state.defaultBranch.name));
+    if (state.defaultBranch === null) return { status: "empty" };
   }
-  const { data: commit } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: headSha });
-  const treeSha = commit.tree.sha;
-  const entries = await listTree(octokit, owner, repo, treeSha);
+  const { name: branch, headSha, treeSha } = state.defaultBranch;
 
-  const snapshot: RepoSnapshot = { branch, headSha, treeSha, files: [], configText: null, skipped: [] };
-  const configEntry = entries.find((e) => e.path === CONFIG_PATH);
-  if (configEntry) snapshot.configText = (await readBlob(octokit, owner, repo, configEntry.sha)).toString("utf8");
-
-  for (const entry of entries.filter((e) => wanted(e.path))) {
-    if ((entry.size ?? 0) > MAX_FILE_BYTES) {
-      snapshot.skipped.push({ path: entry.path, reason: "too-large" });
-      continue;
-    }
-    if (snapshot.files.length >= MAX_FILES) {
-      snapshot.skipped.push({ path: entry.path, reason: "too-many" });
-      continue;
-    }
-    const content = await readBlob(octokit, owner, repo, entry.sha);
-    if (isBinary(content)) {
-      snapshot.skipped.push({ path: entry.path, reason: "binary" });
-      continue;
-    }
-    snapshot.files.push({ path: entry.path, sha: entry.sha, mode: entry.mode, content });
+  const snapshot: RepoSnapshot = {
+    branch,
+    headSha,
+    treeSha,
+    files: [],
+    configText: state.config?.text ?? null,
+    skipped: [],
+    botBranchHead: state.botBranchHead,
+    pulls: state.pulls,
+  };
+  const chosen: TreeEntry[] = [];
+  for (const entry of (await listTree(octokit, owner, repo, treeSha)).filter((e) => wanted(e.path))) {
+    if ((entry.size ?? 0) > MAX_FILE_BYTES) snapshot.skipped.push({ path: entry.path, reason: "too-large" });
+    else if (chosen.length >= MAX_FILES) snapshot.skipped.push({ path: entry.path, reason: "too-many" });
+    else chosen.push(entry);
   }
-  return snapshot;
+  const blobs = chosen.length > 0 ? await fetchBlobs(octokit, owner, repo, chosen.map((e) => e.sha)) : new Map();
+  for (const entry of chosen) {
+    const content = blobs.get(entry.sha) as Buffer;
+    if (isBinary(content)) snapshot.skipped.push({ path: entry.path, reason: "binary" });
+    else snapshot.files.push({ path: entry.path, sha: entry.sha, mode: entry.mode, content });
+  }
+  return { status: "ok", snapshot };
 }

@@ -5,12 +5,10 @@ import { applyEdits } from "../dockerfile/rewrite.js";
 import { editsFor, type Plan } from "../plan.js";
 import { renderBody, titleFor } from "./body.js";
 import type { RepoConfig } from "./config.js";
-import type { Octokit, RepoSnapshot } from "./files.js";
+import { branchFor, type Octokit, type RepoSnapshot } from "./files.js";
 import { markChanges, readMarker, renderMarker, samePlan, type Marker } from "./marker.js";
 
-export function branchFor(base: string): string {
-  return `digest-pin/${base}`;
-}
+export { branchFor };
 
 export interface RepoRef {
   owner: string;
@@ -34,30 +32,11 @@ export interface SyncResult {
 
 const FOREIGN_MARK = "<!-- digest-pin:foreign-commits ";
 
-interface PullSummary {
-  number: number;
-  html_url: string;
-  body?: string | null;
-  merged_at?: string | null;
-  head: { ref: string; sha: string };
-}
-
-async function findPulls(octokit: Octokit, { owner, repo }: RepoRef, branch: string, state: "open" | "closed") {
-  const pulls = await octokit.paginate(octokit.rest.pulls.list, {
-    owner,
-    repo,
-    state,
-    head: `${owner}:${branch}`,
-    per_page: 100,
-  });
-  return (pulls as PullSummary[]).filter((p) => p.head.ref === branch);
-}
-
 /** Digests proposed by PRs closed without merging, by `image:tag`: not proposed again. */
-export async function declinedDigests(octokit: Octokit, ref: RepoRef, base: string) {
+export function declinedDigests(snapshot: Pick<RepoSnapshot, "pulls">): Map<string, Set<string>> {
   const declined = new Map<string, Set<string>>();
-  for (const pull of await findPulls(octokit, ref, branchFor(base), "closed")) {
-    if (pull.merged_at) continue;
+  for (const pull of snapshot.pulls) {
+    if (pull.state !== "closed" || pull.merged) continue;
     for (const change of readMarker(pull.body)?.changes ?? []) {
       const key = `${change.image}:${change.tag}`;
       if (!declined.has(key)) declined.set(key, new Set());
@@ -65,16 +44,6 @@ export async function declinedDigests(octokit: Octokit, ref: RepoRef, base: stri
     }
   }
   return declined;
-}
-
-async function branchHead(octokit: Octokit, { owner, repo }: RepoRef, branch: string): Promise<string | null> {
-  try {
-    const { data } = await octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` });
-    return data.object.sha;
-  } catch (error) {
-    if ((error as { status?: number }).status === 404) return null;
-    throw error;
-  }
 }
 
 /** One commit on top of the base head holding every rewritten file, made with the Git data API. */
@@ -182,8 +151,8 @@ export async function syncPullRequest(
 ): Promise<SyncResult> {
   const { owner, repo } = ref;
   const branch = branchFor(snapshot.branch);
-  const [open] = await findPulls(octokit, ref, branch, "open");
-  const head = await branchHead(octokit, ref, branch);
+  const open = snapshot.pulls.find((p) => p.state === "open" && p.headRefName === branch);
+  const head = snapshot.botBranchHead;
   const openMarker = open ? readMarker(open.body) : null;
   const ours = open !== undefined && head !== null && openMarker?.commit === head;
 
@@ -191,7 +160,7 @@ export async function syncPullRequest(
     if (!open) return { action: "none" };
     if (!ours && !recreate) {
       if (head) await reportForeignPush(octokit, ref, open.number, head);
-      return { action: "blocked", pull: { number: open.number, url: open.html_url }, detail: "foreign commits" };
+      return { action: "blocked", pull: { number: open.number, url: open.url }, detail: "foreign commits" };
     }
     await octokit.rest.issues.createComment({
       owner,
@@ -201,12 +170,12 @@ export async function syncPullRequest(
     });
     await octokit.rest.pulls.update({ owner, repo, pull_number: open.number, state: "closed" });
     await deleteBranch(octokit, ref, branch);
-    return { action: "closed", pull: { number: open.number, url: open.html_url } };
+    return { action: "closed", pull: { number: open.number, url: open.url } };
   }
 
   const desired = desiredMarker(snapshot, plan);
   if (open) {
-    const pull = { number: open.number, url: open.html_url };
+    const pull = { number: open.number, url: open.url };
     if (!ours && !recreate) {
       if (head) await reportForeignPush(octokit, ref, open.number, head);
       return { action: "blocked", pull, detail: "foreign commits" };
@@ -231,7 +200,7 @@ export async function syncPullRequest(
 
   // No open PR. A leftover branch is ours to reuse only when its head is a commit we made for a closed PR.
   if (head !== null && !recreate) {
-    const closed = await findPulls(octokit, ref, branch, "closed");
+    const closed = snapshot.pulls.filter((p) => p.state === "closed");
     if (!closed.some((p) => readMarker(p.body)?.commit === head)) {
       return { action: "blocked", detail: `branch ${branch} exists with commits digest-pin did not make` };
     }

@@ -20,11 +20,13 @@ export class WorkQueue<T> {
   private readonly running = new Set<string>();
   private readonly idleWaiters: (() => void)[] = [];
   private active = 0;
+  private closed = false;
 
   constructor(private readonly options: QueueOptions<T>) {}
 
   /** Add work; returns at once. */
   push(job: T): void {
+    if (this.closed) return;
     const key = this.options.keyOf(job);
     const existing = this.waiting.get(key);
     if (existing !== undefined) {
@@ -45,6 +47,14 @@ export class WorkQueue<T> {
 
   get inFlight(): number {
     return this.active;
+  }
+
+  /** Stop: waiting work is dropped and later pushes are ignored; resolves when the running jobs have finished. */
+  close(): Promise<void> {
+    this.closed = true;
+    this.waiting.clear();
+    this.groups.clear();
+    return this.onIdle();
   }
 
   /** Resolves when nothing is waiting or running. */

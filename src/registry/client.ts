@@ -41,7 +41,7 @@ import { RegistryError } from "./types.js";
 import type { Resolution, ResolveOptions, Resolver } from "./types.js";
 
 export { registryOptionsFromEnv, RegistryConfigError } from "./options.js";
-export type { RegistryClientOptions } from "./options.js";
+export type { RegistryClientOptions, RegistryRequestInfo } from "./options.js";
 
 export interface RegistryStats extends TransportStats {
   cache: { hits: number; misses: number; entries: number };
@@ -115,6 +115,7 @@ export class RegistryClient implements Resolver {
       maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
       perHostConcurrency,
       userAgent: options.userAgent ?? "digest-pin/0.1",
+      onRequest: options.onRequest,
     });
     this.tokens = new TokenProvider((request) => this.fetchToken(request));
   }

@@ -1,10 +1,12 @@
 // The HTTP layer under the registry client: every hop checked by the host policy, redirects followed by hand (so each
 // one is checked and Authorization never crosses hosts), bounded bodies and time, a concurrency limit per host, and
-// retries of 429/5xx with backoff that honours Retry-After. Counts every request it sends.
+// retries of 429/5xx with backoff that honours Retry-After. Counts every request it sends, and reports each to an
+// optional observer (metrics).
 
 import { request } from "undici";
 import type { Dispatcher } from "undici";
 import { KeyedLimiter } from "./cache.js";
+import type { RegistryRequestInfo } from "./options.js";
 import type { HostPolicy } from "./policy.js";
 import { cleanText, errorMessageOf, readLimited } from "./response.js";
 import { backoffDelay, parseRetryAfter, sleep } from "./retry.js";
@@ -43,6 +45,8 @@ export interface TransportOptions {
   perHostConcurrency: number;
   userAgent: string;
   maxRedirects?: number;
+  /** Told about every HTTP attempt (retries and redirect hops each count), for metrics. */
+  onRequest?: (info: RegistryRequestInfo) => void;
 }
 
 export interface RequestCounts {
@@ -115,6 +119,27 @@ export class Transport {
     return { requests, byHost, retries: this.retries };
   }
 
+  /** Report one attempt to the observer; an observer that throws must not fail the request. */
+  private observe(url: URL, req: HttpRequest, started: number, status: number | undefined, error?: unknown): void {
+    const onRequest = this.options.onRequest;
+    if (!onRequest) return;
+    const outcome =
+      error === undefined
+        ? `${Math.floor((status ?? 0) / 100)}xx`
+        : toRegistryError(error, req, this.options).code.toLowerCase();
+    try {
+      onRequest({
+        host: url.host,
+        kind: req.kind,
+        outcome,
+        ...(status === undefined ? {} : { status }),
+        durationMs: performance.now() - started,
+      });
+    } catch {
+      // Metrics are best effort.
+    }
+  }
+
   private count(host: string, kind: RequestKind): void {
     const c = this.counts.get(host) ?? { head: 0, get: 0, token: 0 };
     c[kind]++;
@@ -127,7 +152,12 @@ export class Transport {
     let method = req.method;
     let authorization = req.authorization;
     for (let hop = 0; ; hop++) {
-      this.options.policy.check(url);
+      try {
+        this.options.policy.check(url);
+      } catch (error) {
+        this.observe(url, req, performance.now(), undefined, error);
+        throw error;
+      }
       const response = await this.exchange(url, method, req, authorization);
       if (!REDIRECT_STATUSES.has(response.status)) return response;
       const location = response.headers.location;
@@ -161,6 +191,8 @@ export class Transport {
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(new TotalTimeoutError()), this.options.totalTimeoutMs);
       this.count(url.host, req.kind);
+      const started = performance.now();
+      let status: number | undefined;
       try {
         const res = await request(url, {
           method,
@@ -175,6 +207,7 @@ export class Transport {
           if (value === undefined) continue;
           flat[name.toLowerCase()] = Array.isArray(value) ? (value[0] ?? "") : value;
         }
+        status = res.statusCode;
         const ok = res.statusCode >= 200 && res.statusCode < 300;
         const limit = ok ? req.maxBytes : Math.min(req.maxBytes, ERROR_BODY_LIMIT);
         let body: Buffer;
@@ -195,7 +228,11 @@ export class Transport {
             else throw error;
           }
         }
+        this.observe(url, req, started, status);
         return { status: res.statusCode, headers: flat, body, url };
+      } catch (error) {
+        this.observe(url, req, started, status, error);
+        throw error;
       } finally {
         clearTimeout(timer);
       }

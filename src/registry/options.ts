@@ -44,6 +44,22 @@ export interface RegistryClientOptions {
   /** Largest manifest (and image config) body read; default 4 MiB. */
   maxManifestBytes?: number;
   userAgent?: string;
+  /**
+   * Told about every HTTP attempt (each retry and each redirect hop separately, and a hop the host policy refuses
+   * before sending), for metrics. `outcome` is the status class (`2xx`…`5xx`) or the lower-cased RegistryError code of
+   * a failure (`network`, `timeout`, `refused_host`…). Never given URLs, headers or credentials; an observer that
+   * throws is ignored.
+   */
+  onRequest?: (info: RegistryRequestInfo) => void;
+}
+
+export interface RegistryRequestInfo {
+  host: string;
+  kind: "head" | "get" | "token";
+  outcome: string;
+  /** The HTTP status, when an answer arrived. */
+  status?: number;
+  durationMs: number;
 }
 
 /** A malformed setting; the message names the setting and the bad value. */

@@ -5,7 +5,7 @@ import examples from "@octokit/webhooks-examples";
 import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { createApp, type ScanJob } from "../../src/app/index.js";
-import type { WorkQueue } from "../../src/jobs/queue.js";
+import type { JobQueue } from "../../src/jobs/types.js";
 import { RegistryClient } from "../../src/registry/client.js";
 import { FakeGitHub } from "../../bench/harness/fake-github.js";
 import { LocalRegistry } from "../../bench/harness/registry.js";
@@ -28,7 +28,7 @@ export interface AppHarness {
   registry: LocalRegistry;
   client: RegistryClient;
   probot: Probot;
-  queue: WorkQueue<ScanJob>;
+  queue: JobQueue<ScanJob>;
   deliver(name: string, payload: Example): Promise<void>;
   /** Wait until every enqueued scan finished. */
   idle(): Promise<void>;
@@ -59,7 +59,7 @@ export async function startApp(): Promise<AppHarness> {
     Octokit,
     log: pino({ level: process.env.LOG_LEVEL ?? "silent" }),
   });
-  let queue: WorkQueue<ScanJob> | undefined;
+  let queue: JobQueue<ScanJob> | undefined;
   await probot.load(createApp({ resolver: client, onQueue: (q) => (queue = q) }), {
     cwd: process.cwd(),
     addHandler: () => undefined,

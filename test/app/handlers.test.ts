@@ -5,7 +5,7 @@ import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp, type ScanJob } from "../../src/app/index.js";
-import type { WorkQueue } from "../../src/jobs/queue.js";
+import type { JobQueue } from "../../src/jobs/types.js";
 import type { Resolver } from "../../src/registry/types.js";
 import { example } from "./app-harness.js";
 
@@ -21,7 +21,7 @@ const unusedResolver: Resolver = {
 
 describe("webhook handlers", () => {
   let probot: Probot;
-  let queue: WorkQueue<ScanJob>;
+  let queue: JobQueue<ScanJob>;
   let pushed: ScanJob[];
 
   beforeEach(async () => {
@@ -48,7 +48,7 @@ describe("webhook handlers", () => {
           const push = q.push.bind(q);
           q.push = (job) => {
             pushed.push(job);
-            push(job);
+            return push(job);
           };
         },
       }),
@@ -68,7 +68,7 @@ describe("webhook handlers", () => {
   it("installation_repositories.added enqueues the added repositories and calls nothing", async () => {
     await receive("installation_repositories", example("installation_repositories", "added"));
     expect(pushed.map((j) => `${j.owner}/${j.repo}`)).toEqual(["Codertocat/Space"]);
-    expect(queue.size).toBe(1);
+    expect(await queue.size()).toBe(1);
   });
 
   it("a push to a tag or a branch other than the default is ignored", async () => {

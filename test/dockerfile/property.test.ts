@@ -51,6 +51,7 @@ const image = fc
 const runs = (n: number) => ({ numRuns: Number(process.env.FC_RUNS ?? n) });
 
 const one = (line: string, ref?: Omit<Expected, "line">): Block => ({ lines: [line], refs: ref ? [{ line: 0, ...ref }] : [] });
+const plain = (...lines: string[]): Block => ({ lines, refs: [] });
 
 const fromBlock = fc
   .record({ kw: keyword("FROM"), a: ws, b: ws, img: image, platform: fc.boolean(), stage: fc.option(fc.nat(9)), t: trailing })
@@ -102,11 +103,11 @@ const mountBlock = fc
 const noise = fc.oneof(
   trailing.map((t) => one(`# FROM evil:1${t}`)),
   fc.constant(one("")),
-  fc.constant({ lines: [`RUN echo hi ${C}`, "# COPY --from=evil:2 a b", "", "  && true"], refs: [] }),
-  fc.constant({ lines: ["RUN <<EOF", "FROM evil:3", "COPY --from=evil:4 a b", "EOF"], refs: [] }),
-  fc.constant({ lines: ["RUN <<-EOF", "\tFROM evil:5", "\tEOF"], refs: [] }),
-  fc.constant({ lines: ["COPY <<'EOT' /etc/x", "FROM evil:6", "EOT"], refs: [] }),
-  fc.constant({ lines: ["RUN cat <<A <<\"B\"", "FROM evil:7", "A", "FROM evil:8", "B"], refs: [] }),
+  fc.constant(plain(`RUN echo hi ${C}`, "# COPY --from=evil:2 a b", "", "  && true")),
+  fc.constant(plain("RUN <<EOF", "FROM evil:3", "COPY --from=evil:4 a b", "EOF")),
+  fc.constant(plain("RUN <<-EOF", "\tFROM evil:5", "\tEOF")),
+  fc.constant(plain("COPY <<'EOT' /etc/x", "FROM evil:6", "EOT")),
+  fc.constant(plain("RUN cat <<A <<\"B\"", "FROM evil:7", "A", "FROM evil:8", "B")),
   fc.constantFrom(
     one("WORKDIR /app"),
     one("ENV A=b C=d"),

@@ -1,4 +1,7 @@
+import { DockerfileParser, type Dockerfile } from "dockerfile-ast";
 import { describe, expect, it } from "vitest";
+import { generateCorpus } from "../../bench/scan.js";
+import { parseAst } from "../../src/dockerfile/instructions.js";
 import { scanDockerfile } from "../../src/dockerfile/scan.js";
 import type { FoundReference } from "../../src/dockerfile/types.js";
 
@@ -423,6 +426,7 @@ describe("heredocs: bodies are never instructions", () => {
     ["RUN echo <<-\n", "<<- alone"],
     ['RUN ["cat", "<<EOF"]\n', "JSON form"],
     ["RUN echo \\<<EOF\n", "escaped <"],
+    ["RUN echo \\<\\<EOF\n", "escaped < <"],
   ])("does not open a heredoc for %j (%s; dockerfile-ast may)", (line) => {
     const file = `FROM a:1\n${line}FROM b:1\nEOF\nFROM c:1\n`;
     expect(brief(file).map((r) => r[2])).toEqual(["a:1", "b:1", "c:1"]);
@@ -452,10 +456,38 @@ describe("robustness", () => {
     ]);
   });
 
+  it.each([
+    ["a one-line file of `#`", "#".repeat(300_000)],
+    ["backslashes", "\\".repeat(300_000)],
+    ["heredoc openers", "RUN <<EOF\n".repeat(30_000)],
+    ["quoted << on many lines", 'RUN echo "x <<EOF"\nFROM a:1\n'.repeat(600)],
+    ["continuation lines", "RUN a \\\n".repeat(50_000)],
+  ])("stays fast on %s", (_name, text) => {
+    const started = performance.now();
+    expect(() => scanDockerfile(Buffer.from(text))).not.toThrow();
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
   it("handles a huge line quickly", () => {
     const file = `FROM a:1\nRUN ${"x ".repeat(500_000)}\nFROM b:1 AS ${"y".repeat(100_000)}\n`;
     const started = performance.now();
     expect(brief(file).map((r) => r[2])).toEqual(["a:1", "b:1"]);
     expect(performance.now() - started).toBeLessThan(5_000);
+  });
+});
+
+describe("dockerfile-ast with plain instruction objects", () => {
+  it("splits files exactly as DockerfileParser.parse does", () => {
+    const samples = [
+      "# escape=`\nFROM a `\n  AS b\nONBUILD RUN <<EOF\nFROM x\nEOF\nCOPY <<A <<-B /x\nA\n\tB\nRUN a \\\n# c\n\n b\n",
+      "\uFEFF# syntax=x\r\nFROM a\r\nRUN --mount=from=b,target=/x \\\r\n  c\r\nADD <<EOF /y\r\nz\r\nEOF\r\n",
+      ...generateCorpus(300, 7).map((b) => b.toString("latin1")),
+    ];
+    const shape = (parsed: Dockerfile) => ({
+      escape: parsed.getEscapeCharacter(),
+      instructions: parsed.getInstructions().map((i) => [i.getKeyword(), i.getRange()]),
+      comments: parsed.getComments().map((c) => c.getRange()),
+    });
+    for (const text of samples) expect(shape(parseAst(text))).toEqual(shape(DockerfileParser.parse(text)));
   });
 });

@@ -8,7 +8,7 @@ import { paginateRest } from "@octokit/plugin-paginate-rest";
 import { restEndpointMethods } from "@octokit/plugin-rest-endpoint-methods";
 import { Probot } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FakeGitHub } from "../../bench/harness/fake-github.js";
+import { FakeGitHub, hashObject } from "../../bench/harness/fake-github.js";
 import { EMPTY_TREE_SHA, ObjectStore } from "../../bench/harness/git-store.js";
 
 const RestOctokit = Octokit.plugin(restEndpointMethods, paginateRest);
@@ -598,6 +598,276 @@ describe("with Probot", () => {
     // Webhook payload pieces match what the API serves.
     const api = await gh.rest.repos.get({ owner: "acme", repo: "web" });
     expect(fake.repositoryPayload("acme", "web")).toEqual(api.data);
+  });
+});
+
+describe("GraphQL", () => {
+  interface GraphQLAnswer {
+    status: number;
+    headers: Headers;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test probing of loose JSON
+    body: any;
+  }
+
+  async function gql(
+    query: string,
+    options: { variables?: Record<string, unknown>; token?: string | null; path?: string; operationName?: string } = {},
+  ): Promise<GraphQLAnswer> {
+    const token = options.token === undefined ? fake.createInstallationToken(1) : options.token;
+    const res = await fetch(`${fake.url}${options.path ?? "/api/graphql"}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token === null ? {} : { authorization: `bearer ${token}` }) },
+      body: JSON.stringify({ query, variables: options.variables ?? {}, ...(options.operationName ? { operationName: options.operationName } : {}) }),
+    });
+    return { status: res.status, headers: res.headers, body: await res.json() };
+  }
+
+  it("answers repository queries from the git and pull request state", async () => {
+    setup({ Dockerfile: "FROM alpine:3.19\n", "svc/api/Dockerfile": "FROM node:20\n" });
+    const main = fake.getRef("acme", "web", "main") as string;
+    const tree = fake.getCommit("acme", "web", main)?.tree as string;
+    const feature = fake.pushFiles("acme", "web", "feature", { Dockerfile: "FROM alpine:3.20\n" });
+    fake.openPull("acme", "web", { head: "feature", title: "one", body: "first" });
+    fake.closePull("acme", "web", 1);
+    fake.openPull("acme", "web", { head: "feature", title: "two", user: fake.botLogin });
+    const dockerfile = hashObject("blob", Buffer.from("FROM alpine:3.19\n"));
+    fake.resetCounts();
+
+    const { status, headers, body } = await gql(
+      `query State($owner: String!, $name: String!, $bot: String!) {
+        repository(owner: $owner, name: $name) {
+          __typename nameWithOwner isArchived isDisabled isEmpty isPrivate
+          owner { login __typename }
+          defaultBranchRef { name prefix target { __typename oid ... on Commit { tree { oid } } } }
+          head: object(expression: "HEAD:Dockerfile") { ...blob }
+          onFeature: object(expression: "feature:Dockerfile") { ... on Blob { text } }
+          bySha: object(expression: "${main}:svc/api/Dockerfile") { ... on Blob { text } }
+          dir: object(expression: "main:svc") { __typename oid }
+          commit: object(expression: "feature") { oid ... on Commit { message } }
+          missing: object(expression: "main:nope") { oid }
+          noBranch: object(expression: "nope:Dockerfile") { oid }
+          byOid: object(oid: "${dockerfile}") { __typename ...blob }
+          unknownOid: object(oid: "${"0".repeat(40)}") { oid }
+          feature: ref(qualifiedName: "refs/heads/feature") { name prefix target { oid } }
+          short: ref(qualifiedName: "feature") { target { oid } }
+          bot: ref(qualifiedName: $bot) { target { oid } }
+          open: pullRequests(headRefName: "feature", states: [OPEN], first: 10) { totalCount nodes { number } }
+          all: pullRequests(headRefName: "feature", first: 1, orderBy: {field: CREATED_AT, direction: DESC}) {
+            totalCount
+            pageInfo { hasNextPage endCursor }
+            nodes { number state merged url body headRefName headRefOid baseRefName isCrossRepository author { __typename login } }
+          }
+        }
+        rateLimit { limit remaining used cost }
+      }
+      fragment blob on Blob { oid byteSize isBinary isTruncated text }`,
+      { variables: { owner: "acme", name: "web", bot: "refs/heads/digest-pin/main" } },
+    );
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+    const blob = { oid: dockerfile, byteSize: 17, isBinary: false, isTruncated: false, text: "FROM alpine:3.19\n" };
+    expect(body.data.repository).toEqual({
+      __typename: "Repository",
+      nameWithOwner: "acme/web",
+      isArchived: false,
+      isDisabled: false,
+      isEmpty: false,
+      isPrivate: false,
+      owner: { login: "acme", __typename: "Organization" },
+      defaultBranchRef: { name: "main", prefix: "refs/heads/", target: { __typename: "Commit", oid: main, tree: { oid: tree } } },
+      head: blob,
+      onFeature: { text: "FROM alpine:3.20\n" },
+      bySha: { text: "FROM node:20\n" },
+      dir: { __typename: "Tree", oid: expect.stringMatching(/^[0-9a-f]{40}$/) },
+      commit: { oid: feature, message: "Update Dockerfile" },
+      missing: null,
+      noBranch: null,
+      byOid: { __typename: "Blob", ...blob },
+      unknownOid: null,
+      feature: { name: "feature", prefix: "refs/heads/", target: { oid: feature } },
+      short: { target: { oid: feature } },
+      bot: null,
+      open: { totalCount: 1, nodes: [{ number: 2 }] },
+      all: {
+        totalCount: 2,
+        pageInfo: { hasNextPage: true, endCursor: expect.any(String) },
+        nodes: [
+          {
+            number: 2,
+            state: "OPEN",
+            merged: false,
+            url: `${fake.url}/acme/web/pull/2`,
+            body: "",
+            headRefName: "feature",
+            headRefOid: feature,
+            baseRefName: "main",
+            isCrossRepository: false,
+            author: { __typename: "Bot", login: "digest-pin" },
+          },
+        ],
+      },
+    });
+    expect(body.data.rateLimit).toEqual({ limit: 5000, remaining: 4999, used: 1, cost: 1 });
+
+    // The next page, by cursor.
+    const next = await gql(
+      `query($after: String) { repository(owner: "acme", name: "web") {
+        pullRequests(headRefName: "feature", first: 1, after: $after, orderBy: {field: CREATED_AT, direction: DESC}) {
+          pageInfo { hasNextPage } nodes { number state author { login } }
+        } } }`,
+      { variables: { after: body.data.repository.all.pageInfo.endCursor } },
+    );
+    expect(next.body.data.repository.pullRequests).toEqual({
+      pageInfo: { hasNextPage: false },
+      nodes: [{ number: 1, state: "CLOSED", author: { login: "test-user" } }],
+    });
+
+    // Counted as calls, with GraphQL's own rate-limit bucket; also served without the /api prefix.
+    expect(headers.get("x-ratelimit-resource")).toBe("graphql");
+    expect(headers.get("x-ratelimit-used")).toBe("1");
+    const bare = await gql(`{ repository(owner: "acme", name: "web") { isEmpty } }`, { path: "/graphql" });
+    expect(bare.body).toEqual({ data: { repository: { isEmpty: false } } });
+    expect(bare.headers.get("x-ratelimit-used")).toBe("3");
+    expect(fake.counts().byRoute).toEqual({ "POST /graphql": 3 });
+    const gh = await installationClient(1);
+    expect((await gh.rest.repos.get({ owner: "acme", repo: "web" })).headers["x-ratelimit-used"]).toBe("1");
+    expect(fake.unknownRoutes).toEqual([]);
+  });
+
+  it("answers what it does not know with GraphQL errors", async () => {
+    setup();
+    const errorOf = async (query: string, variables: Record<string, unknown> = {}) => {
+      const { status, body } = await gql(query, { variables });
+      expect(status).toBe(200);
+      expect(body.errors?.length, query).toBeGreaterThan(0);
+      return body;
+    };
+    const unknownField = await errorOf(`{ repository(owner: "acme", name: "web") { isEmpty stargazerCount } }`);
+    expect(unknownField).toEqual({
+      errors: [
+        {
+          message: "Field 'stargazerCount' doesn't exist on type 'Repository'",
+          locations: [{ line: 1, column: 52 }],
+          extensions: { code: "undefinedField", typeName: "Repository", fieldName: "stargazerCount" },
+        },
+      ],
+    });
+    const messages: [string, RegExp][] = [
+      [`{ repository(owner: "acme", name: "web") { object(oid: "${"a".repeat(40)}") { ... on Blob { size } } } }`, /Field 'size' doesn't exist on type 'Blob'/],
+      [`{ repository(owner: "acme", name: "web", private: true) { isEmpty } }`, /Field 'repository' doesn't accept argument 'private'/],
+      [`{ repository(owner: "acme") { isEmpty } }`, /Field 'repository' is missing required arguments: name/],
+      [`{ repository(owner: "acme", name: "web") { isEmpty `, /Parse error on end of file/],
+      [`{ repository(owner: "acme", name: "web") { defaultBranchRef } }`, /Field must have selections/],
+      [`{ repository(owner: "acme", name: "web") { isEmpty { x } } }`, /Selections can't be made on scalars/],
+      [`{ repository(owner: $o, name: "web") { isEmpty } }`, /Variable \$o is used by anonymous query but not declared/],
+      [`query($o: String!) { repository(owner: $o, name: "web") { isEmpty } }`, /Variable \$o of type String! was provided invalid value/],
+      [`mutation { repository(owner: "acme", name: "web") { isEmpty } }`, /not configured for mutations/],
+      [`{ repository(owner: "acme", name: "web") { object(oid: "xyz") { oid } } }`, /invalid value \("xyz"\)\. Expected type 'GitObjectID'/],
+      [`{ repository(owner: "acme", name: "web") { defaultBranchRef { ... on Blob { oid } } } }`, /Fragment on Blob can't be spread inside Ref/],
+      [`{ repository(owner: "acme", name: "web") { defaultBranchRef { target { ... on Nope { oid } } } } }`, /No such type Nope/],
+      [`{ repository(owner: "acme", name: "web") { a: isEmpty a: isArchived } }`, /Field 'a' has a field conflict/],
+      [`{ repository(owner: "acme", name: "web") { pullRequests(first: 1, orderBy: {field: NAME, direction: ASC}) { totalCount } } }`, /invalid value/],
+      [`{ repository(owner: "acme", name: "web") { isEmpty @defer } }`, /Directive @defer is not defined/],
+    ];
+    for (const [query, message] of messages) {
+      const body = await errorOf(query);
+      expect(body.data, query).toBeUndefined();
+      expect(body.errors[0].message, query).toMatch(message);
+    }
+    // Execution errors leave the rest of the answer.
+    const tooMany = await errorOf(`{ repository(owner: "acme", name: "web") { isEmpty pullRequests(first: 101) { totalCount } } }`);
+    expect(tooMany.data).toEqual({ repository: { isEmpty: false, pullRequests: null } });
+    expect(tooMany.errors[0]).toMatchObject({ type: "EXCESSIVE_PAGINATION", path: ["repository", "pullRequests"] });
+    const noBound = await errorOf(`{ repository(owner: "acme", name: "web") { pullRequests { totalCount } } }`);
+    expect(noBound.errors[0].message).toMatch(/You must provide a `first` or `last` value/);
+    // @include / @skip and operation names.
+    const picked = await gql(
+      `query A($x: Boolean!) { repository(owner: "acme", name: "web") { isEmpty @include(if: $x) isArchived @skip(if: true) } }
+       query B { repository(owner: "acme", name: "web") { isDisabled } }`,
+      { variables: { x: false }, operationName: "A" },
+    );
+    expect(picked.body).toEqual({ data: { repository: {} } });
+    const noName = await errorOf(`query A { repository(owner: "acme", name: "web") { isEmpty } } query B { rateLimit { cost } }`);
+    expect(noName.errors[0].message).toMatch(/An operation name is required/);
+  });
+
+  it("scopes repositories like the REST routes", async () => {
+    fake.addInstallation(1, { login: "acme" });
+    fake.addInstallation(2, { login: "other" });
+    fake.addRepo(1, { name: "web", files: {} });
+    fake.addRepo(1, { name: "api", files: {} });
+    fake.addRepo(2, { name: "secret", files: {} });
+    const query = `query($owner: String!, $name: String!) { repository(owner: $owner, name: $name) { nameWithOwner } }`;
+    const other = await gql(query, { variables: { owner: "other", name: "secret" } });
+    expect(other.body).toEqual({
+      data: { repository: null },
+      errors: [
+        {
+          type: "NOT_FOUND",
+          path: ["repository"],
+          locations: [{ line: 1, column: 42 }],
+          message: "Could not resolve to a Repository with the name 'other/secret'.",
+        },
+      ],
+    });
+    const app = new RestOctokit({ baseUrl: fake.apiUrl, auth: JWT });
+    const scoped = await app.rest.apps.createInstallationAccessToken({ installation_id: 1, repositories: ["api"] });
+    expect((await gql(query, { variables: { owner: "acme", name: "api" }, token: scoped.data.token })).body.data.repository).toEqual({
+      nameWithOwner: "acme/api",
+    });
+    expect((await gql(query, { variables: { owner: "acme", name: "web" }, token: scoped.data.token })).body.errors[0].type).toBe("NOT_FOUND");
+    expect((await gql(query, { variables: { owner: "other", name: "secret" }, token: "a-user-token" })).body.data.repository).toEqual({
+      nameWithOwner: "other/secret",
+    });
+    const anonymous = await gql(query, { variables: { owner: "acme", name: "web" }, token: null });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.message).toMatch(/requires you to be authenticated/);
+    expect((await gql(query, { variables: { owner: "acme", name: "web" }, token: JWT })).status).toBe(403);
+    fake.expireTokens();
+    expect((await gql(query, { variables: { owner: "acme", name: "api" }, token: scoped.data.token })).status).toBe(401);
+    // Faults can be injected like on REST routes.
+    fake.failNext("POST", "^/graphql$", 502);
+    expect((await gql(query, { variables: { owner: "acme", name: "web" }, token: "a-user-token" })).status).toBe(502);
+  });
+
+  it("gives blob text as lossily as GitHub may: BOM dropped, invalid bytes replaced, binary null, truncated", async () => {
+    await fake.close();
+    fake = await FakeGitHub.start({ graphqlBlobTextLimit: 16 });
+    const files = {
+      bom: Buffer.from([0xef, 0xbb, 0xbf, 0x61, 0x0d, 0x0a]),
+      latin1: Buffer.from([0x61, 0xe9, 0x0a]),
+      binary: Buffer.from([0x61, 0x00, 0x62]),
+      long: Buffer.from("0123456789abcdefXYZ"),
+    };
+    setup(files);
+    const aliases = Object.entries(files)
+      .map(([name, data]) => `${name}: object(oid: "${hashObject("blob", data)}") { ... on Blob { byteSize isBinary isTruncated text } }`)
+      .join("\n");
+    const { body } = await gql(`{ repository(owner: "acme", name: "web") { ${aliases} } }`);
+    expect(body.data.repository).toEqual({
+      bom: { byteSize: 6, isBinary: false, isTruncated: false, text: "a\r\n" },
+      latin1: { byteSize: 3, isBinary: false, isTruncated: false, text: "a\uFFFD\n" },
+      binary: { byteSize: 3, isBinary: true, isTruncated: false, text: null },
+      long: { byteSize: 19, isBinary: false, isTruncated: true, text: "0123456789abcdef" },
+    });
+  });
+
+  it("serves empty repositories, and a first push to them", async () => {
+    fake.addInstallation(1, { login: "acme" });
+    fake.addRepo(1, { name: "new", empty: true });
+    expect(() => fake.addRepo(1, { name: "bad", empty: true, files: {} })).toThrow(/empty/);
+    const query = `{ repository(owner: "acme", name: "new") { isEmpty defaultBranchRef { name } object(expression: "HEAD:Dockerfile") { oid } } }`;
+    expect((await gql(query)).body.data.repository).toEqual({ isEmpty: true, defaultBranchRef: null, object: null });
+    const gh = await installationClient(1);
+    await expectStatus(gh.rest.git.getRef({ owner: "acme", repo: "new", ref: "heads/main" }), 404);
+    expect(fake.branches("acme", "new")).toEqual([]);
+    const root = fake.pushFiles("acme", "new", "main", { Dockerfile: "FROM x\n" });
+    expect(fake.getCommit("acme", "new", root)?.parents).toEqual([]);
+    expect((await gql(query)).body.data.repository).toEqual({
+      isEmpty: false,
+      defaultBranchRef: { name: "main" },
+      object: { oid: hashObject("blob", Buffer.from("FROM x\n")) },
+    });
   });
 });
 

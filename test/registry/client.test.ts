@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parseReference } from "../../src/reference.js";
 import type { ImageReference } from "../../src/reference.js";
 import { RegistryClient } from "../../src/registry/client.js";
-import type { RegistryClientOptions } from "../../src/registry/client.js";
+import type { RegistryClientOptions, RegistryRequestInfo } from "../../src/registry/client.js";
 import { CredentialStore } from "../../src/registry/credentials.js";
 import { MEDIA_TYPES, RegistryError } from "../../src/registry/types.js";
 import { FakeRegistry, MockNet, sha256 } from "./fake-registry.js";
@@ -526,5 +526,61 @@ describe("multi-arch refresh", () => {
     );
     expect(error.code).toBe("PLATFORM_NOT_FOUND");
     expect(error.message).toContain("linux/arm64/v8");
+  });
+});
+
+describe("request observer", () => {
+  it("sees every HTTP attempt: a 429 and its retry's 200 are two calls", async () => {
+    net = new MockNet();
+    const reg = new FakeRegistry(net, "https://reg.example.com");
+    const digest = reg.addPlatformManifest("linux/amd64");
+    reg.tag("team/app", "1", digest);
+    let calls = 0;
+    reg.override = () => (++calls === 1 ? { status: 429 } : undefined);
+    const seen: RegistryRequestInfo[] = [];
+    const c = makeClient({ onRequest: (info) => seen.push(info) });
+    expect((await c.resolve(ref("reg.example.com/team/app:1"))).digest).toBe(digest);
+    expect(seen.map(({ host, kind, outcome, status }) => ({ host, kind, outcome, status }))).toEqual([
+      { host: "reg.example.com", kind: "head", outcome: "4xx", status: 429 },
+      { host: "reg.example.com", kind: "head", outcome: "2xx", status: 200 },
+    ]);
+    for (const info of seen) expect(info.durationMs).toBeGreaterThanOrEqual(0);
+    expect(c.stats().retries).toBe(1);
+  });
+
+  it("reports failures by their error code, a redirect hop the policy refuses included", async () => {
+    net = new MockNet();
+    const reg = new FakeRegistry(net, "https://reg.example.com", { omitDigest: true });
+    reg.tag("team/app", "1", reg.addPlatformManifest("linux/amd64"));
+    reg.override = (req) => (req.method === "GET" ? { status: 307, headers: { location: "https://10.1.2.3/x" } } : undefined);
+    net.agent
+      .get("https://down.example.com")
+      .intercept({ path: () => true, method: () => true })
+      .replyWithError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }))
+      .persist();
+    const seen: RegistryRequestInfo[] = [];
+    const c = makeClient({ maxRetries: 1, onRequest: (info) => seen.push(info) });
+    expect((await rejection(c.resolve(ref("reg.example.com/team/app:1")))).code).toBe("REFUSED_HOST");
+    expect((await rejection(c.resolve(ref("down.example.com/a/b:1")))).code).toBe("NETWORK");
+    expect(seen.map(({ host, kind, outcome, status }) => `${kind} ${host} ${outcome} ${status ?? "-"}`)).toEqual([
+      "head reg.example.com 2xx 200",
+      "get reg.example.com 3xx 307",
+      "get 10.1.2.3 refused_host -",
+      "head down.example.com network -",
+      "head down.example.com network -",
+    ]);
+  });
+
+  it("an observer that throws does not fail the resolution", async () => {
+    net = new MockNet();
+    const reg = new FakeRegistry(net, "https://reg.example.com");
+    const digest = reg.addPlatformManifest("linux/amd64");
+    reg.tag("team/app", "1", digest);
+    const c = makeClient({
+      onRequest: () => {
+        throw new Error("metrics bug");
+      },
+    });
+    expect((await c.resolve(ref("reg.example.com/team/app:1"))).digest).toBe(digest);
   });
 });

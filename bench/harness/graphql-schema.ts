@@ -1,0 +1,386 @@
+// The part of GitHub's GraphQL schema the fake serves, resolved from the fake's real git objects and pull requests:
+//
+//   query {
+//     repository(owner:, name:) {                      # null + NOT_FOUND when missing or outside the token's scope
+//       id name nameWithOwner url isArchived isDisabled isEmpty isPrivate isFork
+//       owner { login }
+//       defaultBranchRef { name prefix target { oid ... on Commit { tree { oid } } } }
+//       ref(qualifiedName: "refs/heads/x" | "x") { name prefix target { ... } }
+//       object(oid: "<40 hex>") / object(expression: "HEAD:path" | "<branch or sha>:path" | "<rev>") {
+//         oid abbreviatedOid
+//         ... on Blob { byteSize isBinary isTruncated text }
+//         ... on Commit { message committedDate tree { oid } }
+//       }
+//       pullRequests(headRefName:, baseRefName:, states:, first:|last:, after:, before:, orderBy: {field, direction}) {
+//         totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+//         nodes { id number title body state merged mergedAt closed isDraft url createdAt updatedAt
+//                 headRefName headRefOid baseRefName baseRefOid isCrossRepository author { login } }
+//       }
+//     }
+//     rateLimit { limit cost remaining used resetAt nodeCount }
+//   }
+//
+// Blob `text` is deliberately lossy, as GitHub's may be: null for binary blobs (a NUL in the first 8,000 bytes),
+// decoded as UTF-8 with U+FFFD for invalid bytes, a leading UTF-8 BOM dropped, and cut at `blobTextLimit` bytes
+// (`isTruncated`). Clients that need exact bytes must check `byteSize` (or the object id) and fall back to REST.
+// A bot's `login` has no `[bot]` suffix, as on GitHub.
+
+import type { CommitObject, ObjectStore } from "./git-store.js";
+import { GraphQLFieldError, typed, type Schema, type Typed } from "./graphql.js";
+
+/** What the schema needs of a repository (the fake's repository state satisfies it). */
+export interface GraphqlRepo {
+  id: number;
+  name: string;
+  fullName: string;
+  owner: { login: string; type: string };
+  private: boolean;
+  archived: boolean;
+  disabled: boolean;
+  fork: boolean;
+  defaultBranch: string;
+  refs: Map<string, string>;
+  store: ObjectStore;
+  items: Map<number, GraphqlItem>;
+}
+
+/** An issue or pull request of the fake (pull requests have `head`, `base` and `merged`). */
+export interface GraphqlItem {
+  id: number;
+  number: number;
+  kind: "issue" | "pull";
+  title: string;
+  body: string | null;
+  state: "open" | "closed";
+  user: string;
+  createdAt: string;
+  updatedAt: string;
+  head?: { ref: string; sha: string };
+  base?: { ref: string; sha: string };
+  merged?: boolean;
+  mergedAt?: string | null;
+  draft?: boolean;
+}
+
+export interface GraphqlContext {
+  /** The web URL of the fake (pull request `url`s). */
+  webUrl: string;
+  /** The repository, or undefined when it does not exist or the caller may not see it. */
+  repository(owner: string, name: string): GraphqlRepo | undefined;
+  /** A branch, ref, tag or (abbreviated) commit id → commit id. */
+  resolveCommitish(repo: GraphqlRepo, rev: string): string | undefined;
+  userType(login: string): "User" | "Organization" | "Bot";
+  rateLimit(): { limit: number; remaining: number; used: number; resetAt: string };
+  /** Blob `text` is cut (and `isTruncated` set) beyond this many bytes. */
+  blobTextLimit: number;
+}
+
+const OID_RE = /^[0-9a-f]{40}$/;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+interface ObjectSource {
+  repo: GraphqlRepo;
+  oid: string;
+}
+
+interface RefSource {
+  repo: GraphqlRepo;
+  name: string;
+  oid: string;
+}
+
+interface PullSource {
+  repo: GraphqlRepo;
+  pr: GraphqlItem & { head: { ref: string; sha: string }; base: { ref: string; sha: string } };
+}
+
+function gitObject(repo: GraphqlRepo, oid: string): Typed | null {
+  const o = repo.store.get(oid);
+  if (!o) return null;
+  const typename = o.type === "blob" ? "Blob" : o.type === "tree" ? "Tree" : "Commit";
+  return typed(typename, { repo, oid } satisfies ObjectSource);
+}
+
+function refSource(repo: GraphqlRepo, qualified: string): RefSource | null {
+  const oid = repo.refs.get(qualified);
+  if (!oid) return null;
+  return { repo, name: qualified, oid };
+}
+
+function blobData(src: ObjectSource): Buffer {
+  return src.repo.store.blob(src.oid)?.data ?? Buffer.alloc(0);
+}
+
+function isBinary(data: Buffer): boolean {
+  return data.subarray(0, 8000).includes(0);
+}
+
+function cursor(index: number): string {
+  return Buffer.from(`cursor:v2:${index}`).toString("base64");
+}
+
+function fromCursor(value: unknown, what: string): number {
+  if (typeof value !== "string") throw new GraphQLFieldError(`\`${what}\` must be a cursor`);
+  const m = /^cursor:v2:(\d+)$/.exec(Buffer.from(value, "base64").toString("utf8"));
+  if (!m) throw new GraphQLFieldError(`\`${value}\` does not appear to be a valid cursor.`, "INVALID_CURSOR_ARGUMENTS");
+  return Number(m[1]);
+}
+
+function pullsOf(repo: GraphqlRepo, args: Record<string, unknown>): { nodes: PullSource[]; totalCount: number; pageInfo: Record<string, unknown> } {
+  const first = args.first as number | null | undefined;
+  const last = args.last as number | null | undefined;
+  if (first == null && last == null) {
+    throw new GraphQLFieldError("You must provide a `first` or `last` value to properly paginate the `pullRequests` connection.", "MISSING_PAGINATION_BOUNDARIES");
+  }
+  for (const [name, n] of [["first", first], ["last", last]] as const) {
+    if (n == null) continue;
+    if (n < 0) throw new GraphQLFieldError(`\`${name}\` on the \`pullRequests\` connection cannot be less than zero.`);
+    if (n > 100) throw new GraphQLFieldError(`Requesting ${n} records on the \`pullRequests\` connection exceeds the \`${name}\` limit of 100 records.`, "EXCESSIVE_PAGINATION");
+  }
+  const states = args.states as string[] | null | undefined;
+  const head = args.headRefName as string | null | undefined;
+  const base = args.baseRefName as string | null | undefined;
+  const order = args.orderBy as { field: string; direction: string } | null | undefined;
+  const all = [...repo.items.values()].filter((i): i is PullSource["pr"] => {
+    if (i.kind !== "pull" || !i.head || !i.base) return false;
+    const state = i.merged ? "MERGED" : i.state === "open" ? "OPEN" : "CLOSED";
+    if (states && states.length > 0 && !states.includes(state)) return false;
+    if (head != null && i.head.ref !== head) return false;
+    if (base != null && i.base.ref !== base) return false;
+    return true;
+  });
+  const field = order?.field === "UPDATED_AT" ? "updatedAt" : "createdAt";
+  const sign = order?.direction === "DESC" ? -1 : 1;
+  all.sort((a, b) => sign * (a[field] < b[field] ? -1 : a[field] > b[field] ? 1 : a.number - b.number));
+  let start = 0;
+  let end = all.length;
+  if (args.after != null) start = Math.min(end, fromCursor(args.after, "after") + 1);
+  if (args.before != null) end = Math.max(start, Math.min(end, fromCursor(args.before, "before")));
+  if (first != null) end = Math.min(end, start + first);
+  if (last != null) start = Math.max(start, end - last);
+  const nodes = all.slice(start, end).map((pr) => ({ repo, pr }));
+  return {
+    nodes,
+    totalCount: all.length,
+    pageInfo: {
+      hasNextPage: end < all.length,
+      hasPreviousPage: start > 0,
+      startCursor: nodes.length > 0 ? cursor(start) : null,
+      endCursor: nodes.length > 0 ? cursor(end - 1) : null,
+    },
+  };
+}
+
+function actor(ctx: GraphqlContext, login: string): Typed {
+  const type = ctx.userType(login);
+  return typed(type, { login: type === "Bot" ? login.replace(/\[bot\]$/, "") : login });
+}
+
+const gitObjectFields = {
+  oid: { type: "GitObjectID!" },
+  abbreviatedOid: { type: "String!" },
+};
+
+const loginField = { login: { type: "String!" } };
+
+export function githubSchema(): Schema<GraphqlContext> {
+  return {
+    query: "Query",
+    types: {
+      GitObjectID: { kind: "scalar", check: (v) => typeof v === "string" && OID_RE.test(v) },
+      URI: { kind: "scalar", check: (v) => typeof v === "string" },
+      DateTime: { kind: "scalar", check: (v) => typeof v === "string" },
+      PullRequestState: { kind: "enum", values: ["OPEN", "CLOSED", "MERGED"] },
+      IssueOrderField: { kind: "enum", values: ["CREATED_AT", "UPDATED_AT", "COMMENTS"] },
+      OrderDirection: { kind: "enum", values: ["ASC", "DESC"] },
+      IssueOrder: { kind: "input", fields: { field: "IssueOrderField!", direction: "OrderDirection!" } },
+
+      Query: {
+        kind: "object",
+        fields: {
+          repository: {
+            type: "Repository",
+            args: { owner: "String!", name: "String!", followRenames: "Boolean" },
+            resolve: (_: unknown, args, ctx) => {
+              const repo = ctx.repository(args.owner as string, args.name as string);
+              if (!repo) {
+                throw new GraphQLFieldError(`Could not resolve to a Repository with the name '${String(args.owner)}/${String(args.name)}'.`, "NOT_FOUND");
+              }
+              return repo;
+            },
+          },
+          rateLimit: {
+            type: "RateLimit",
+            args: { dryRun: "Boolean" },
+            resolve: (_: unknown, _args, ctx) => ({ ...ctx.rateLimit(), cost: 1, nodeCount: 0 }),
+          },
+        },
+      },
+      RateLimit: {
+        kind: "object",
+        fields: {
+          limit: { type: "Int!" },
+          cost: { type: "Int!" },
+          remaining: { type: "Int!" },
+          used: { type: "Int!" },
+          resetAt: { type: "DateTime!" },
+          nodeCount: { type: "Int!" },
+        },
+      },
+      Repository: {
+        kind: "object",
+        fields: {
+          id: { type: "ID!", resolve: (r: GraphqlRepo) => Buffer.from(`010:Repository${r.id}`).toString("base64") },
+          name: { type: "String!" },
+          nameWithOwner: { type: "String!", resolve: (r: GraphqlRepo) => r.fullName },
+          url: { type: "URI!", resolve: (r: GraphqlRepo, _a, ctx) => `${ctx.webUrl}/${r.fullName}` },
+          owner: { type: "RepositoryOwner!", resolve: (r: GraphqlRepo) => typed(r.owner.type === "User" ? "User" : "Organization", { login: r.owner.login }) },
+          isArchived: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.archived },
+          isDisabled: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.disabled },
+          isPrivate: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.private },
+          isFork: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.fork },
+          isEmpty: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.refs.size === 0 },
+          defaultBranchRef: { type: "Ref", resolve: (r: GraphqlRepo) => refSource(r, `refs/heads/${r.defaultBranch}`) },
+          ref: {
+            type: "Ref",
+            args: { qualifiedName: "String!" },
+            resolve: (r: GraphqlRepo, args) => {
+              const name = args.qualifiedName as string;
+              return refSource(r, name.startsWith("refs/") ? name : `refs/heads/${name}`);
+            },
+          },
+          object: {
+            type: "GitObject",
+            args: { oid: "GitObjectID", expression: "String" },
+            resolve: (r: GraphqlRepo, args, ctx) => {
+              if (typeof args.oid === "string") return gitObject(r, args.oid);
+              if (typeof args.expression !== "string") throw new GraphQLFieldError("Either `oid` or `expression` is required.");
+              const expr = args.expression;
+              const colon = expr.indexOf(":");
+              const rev = colon < 0 ? expr : expr.slice(0, colon);
+              const commit = rev === "HEAD" || rev === "" ? r.refs.get(`refs/heads/${r.defaultBranch}`) : ctx.resolveCommitish(r, rev);
+              if (!commit) return null;
+              if (colon < 0) return gitObject(r, commit);
+              const path = expr.slice(colon + 1).replace(/^\/+|\/+$/g, "");
+              const entry = r.store.lookup((r.store.commit(commit) as CommitObject).tree, path);
+              return entry && entry.mode !== "160000" ? gitObject(r, entry.sha) : null;
+            },
+          },
+          pullRequests: {
+            type: "PullRequestConnection!",
+            args: {
+              states: "[PullRequestState!]",
+              labels: "[String!]",
+              headRefName: "String",
+              baseRefName: "String",
+              orderBy: "IssueOrder",
+              first: "Int",
+              last: "Int",
+              after: "String",
+              before: "String",
+            },
+            resolve: (r: GraphqlRepo, args) => pullsOf(r, args),
+          },
+        },
+      },
+      RepositoryOwner: { kind: "interface", fields: loginField },
+      Actor: { kind: "interface", fields: loginField },
+      User: { kind: "object", interfaces: ["Actor", "RepositoryOwner"], fields: loginField },
+      Organization: { kind: "object", interfaces: ["Actor", "RepositoryOwner"], fields: loginField },
+      Bot: { kind: "object", interfaces: ["Actor"], fields: loginField },
+      Ref: {
+        kind: "object",
+        fields: {
+          name: { type: "String!", resolve: (s: RefSource) => s.name.replace(/^refs\/(heads|tags)\//, "") },
+          prefix: { type: "String!", resolve: (s: RefSource) => /^refs\/(heads|tags)\//.exec(s.name)?.[0] ?? "refs/" },
+          target: { type: "GitObject", resolve: (s: RefSource) => gitObject(s.repo, s.oid) },
+        },
+      },
+      GitObject: { kind: "interface", fields: gitObjectFields },
+      Commit: {
+        kind: "object",
+        interfaces: ["GitObject"],
+        fields: {
+          oid: { type: "GitObjectID!" },
+          abbreviatedOid: { type: "String!", resolve: (s: ObjectSource) => s.oid.slice(0, 7) },
+          message: { type: "String!", resolve: (s: ObjectSource) => s.repo.store.commit(s.oid)?.message ?? "" },
+          committedDate: {
+            type: "DateTime!",
+            resolve: (s: ObjectSource) => new Date((s.repo.store.commit(s.oid)?.committer.time ?? 0) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
+          },
+          tree: { type: "Tree!", resolve: (s: ObjectSource) => ({ repo: s.repo, oid: s.repo.store.commit(s.oid)?.tree }) },
+        },
+      },
+      Tree: {
+        kind: "object",
+        interfaces: ["GitObject"],
+        fields: {
+          oid: { type: "GitObjectID!" },
+          abbreviatedOid: { type: "String!", resolve: (s: ObjectSource) => s.oid.slice(0, 7) },
+        },
+      },
+      Blob: {
+        kind: "object",
+        interfaces: ["GitObject"],
+        fields: {
+          oid: { type: "GitObjectID!" },
+          abbreviatedOid: { type: "String!", resolve: (s: ObjectSource) => s.oid.slice(0, 7) },
+          byteSize: { type: "Int!", resolve: (s: ObjectSource) => blobData(s).length },
+          isBinary: { type: "Boolean", resolve: (s: ObjectSource) => isBinary(blobData(s)) },
+          isTruncated: { type: "Boolean!", resolve: (s: ObjectSource, _a, ctx) => blobData(s).length > ctx.blobTextLimit },
+          text: {
+            type: "String",
+            resolve: (s: ObjectSource, _a, ctx) => {
+              const data = blobData(s);
+              if (isBinary(data)) return null;
+              let cut = data.subarray(0, ctx.blobTextLimit);
+              if (cut.subarray(0, 3).equals(BOM)) cut = cut.subarray(3);
+              return cut.toString("utf8");
+            },
+          },
+        },
+      },
+      PullRequestConnection: {
+        kind: "object",
+        fields: {
+          nodes: { type: "[PullRequest]" },
+          totalCount: { type: "Int!" },
+          pageInfo: { type: "PageInfo!" },
+        },
+      },
+      PageInfo: {
+        kind: "object",
+        fields: {
+          hasNextPage: { type: "Boolean!" },
+          hasPreviousPage: { type: "Boolean!" },
+          startCursor: { type: "String" },
+          endCursor: { type: "String" },
+        },
+      },
+      PullRequest: {
+        kind: "object",
+        fields: {
+          id: { type: "ID!", resolve: (s: PullSource) => Buffer.from(`011:PullRequest${s.pr.id}`).toString("base64") },
+          number: { type: "Int!", resolve: (s: PullSource) => s.pr.number },
+          title: { type: "String!", resolve: (s: PullSource) => s.pr.title },
+          body: { type: "String!", resolve: (s: PullSource) => s.pr.body ?? "" },
+          state: { type: "PullRequestState!", resolve: (s: PullSource) => (s.pr.merged ? "MERGED" : s.pr.state === "open" ? "OPEN" : "CLOSED") },
+          merged: { type: "Boolean!", resolve: (s: PullSource) => s.pr.merged === true },
+          mergedAt: { type: "DateTime", resolve: (s: PullSource) => s.pr.mergedAt ?? null },
+          closed: { type: "Boolean!", resolve: (s: PullSource) => s.pr.state === "closed" },
+          isDraft: { type: "Boolean!", resolve: (s: PullSource) => s.pr.draft === true },
+          url: { type: "URI!", resolve: (s: PullSource, _a, ctx) => `${ctx.webUrl}/${s.repo.fullName}/pull/${s.pr.number}` },
+          createdAt: { type: "DateTime!", resolve: (s: PullSource) => s.pr.createdAt },
+          updatedAt: { type: "DateTime!", resolve: (s: PullSource) => s.pr.updatedAt },
+          headRefName: { type: "String!", resolve: (s: PullSource) => s.pr.head.ref },
+          headRefOid: { type: "GitObjectID!", resolve: (s: PullSource) => s.pr.head.sha },
+          baseRefName: { type: "String!", resolve: (s: PullSource) => s.pr.base.ref },
+          baseRefOid: { type: "GitObjectID!", resolve: (s: PullSource) => s.pr.base.sha },
+          // The fake only has same-repository pull requests.
+          isCrossRepository: { type: "Boolean!", resolve: () => false },
+          author: { type: "Actor", resolve: (s: PullSource, _a, ctx) => actor(ctx, s.pr.user) },
+        },
+      },
+    },
+  };
+}
