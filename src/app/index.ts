@@ -38,6 +38,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Exposed for tests: the queue the handlers feed. */
   onQueue?: (queue: JobQueue<ScanJob>) => void;
+  /** Exposed for tests and benchmarks: run a drift check now (it only queues; wait on the queue for the work). */
+  onDriftCheck?: (run: () => Promise<void>) => void;
 }
 
 /** Drift-check memos older than this are dropped: a check is long over by then. */
@@ -221,6 +223,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       }
       log.info({ repositories: targets.length, checkId }, "drift check queued");
     };
+    options.onDriftCheck?.(driftCheck);
     startSchedule({
       name: "digest-pin:drift",
       intervalMs: parseInterval(env.DIGEST_PIN_INTERVAL),

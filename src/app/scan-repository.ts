@@ -132,6 +132,7 @@ export async function scanRepository(octokit: Octokit, request: ScanRequest, ser
 
   const sync = await syncPullRequest(octokit, ref, snapshot, result, {
     config: config.config,
+    botLogin: services.botLogin,
     recreate: request.recreate ?? false,
   });
   const wrote = sync.action === "opened" || sync.action === "updated" || sync.action === "closed";

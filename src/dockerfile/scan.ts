@@ -270,7 +270,10 @@ const HANDLERS: Record<string, (s: Scan, l: Logical) => void> = {
   RUN: (s, l) => s.run(l),
 };
 
-/** The image references of a Dockerfile, in file order. Never throws: unreadable input yields what could be read. */
+/**
+ * The image references of a Dockerfile, in file order. Never throws: any bytes are read the way BuildKit would read
+ * them (an internal error, which the fuzz tests have not found, yields no references rather than an exception).
+ */
 export function scanDockerfile(content: Uint8Array): FoundReference[] {
   try {
     return scan(content);

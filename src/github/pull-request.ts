@@ -81,6 +81,12 @@ function desiredMarker(snapshot: RepoSnapshot, plan: Plan): Pick<Marker, "files"
   return { files, changes: markChanges(plan.changes) };
 }
 
+/** A commit the app made: GitHub verified it and the app is its author. */
+async function isOwnCommit(octokit: Octokit, { owner, repo }: RepoRef, sha: string, botLogin: string) {
+  const { data } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: sha });
+  return data.verification?.verified === true && data.author?.name === botLogin;
+}
+
 async function writeBranch(octokit: Octokit, { owner, repo }: RepoRef, branch: string, sha: string, exists: boolean) {
   if (exists) {
     await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha, force: true });
@@ -137,6 +143,8 @@ async function applyMetadata(octokit: Octokit, { owner, repo }: RepoRef, number:
 
 export interface SyncOptions {
   config: RepoConfig;
+  /** The app's login, `<slug>[bot]`: the author of the commits it makes. */
+  botLogin: string;
   /** `/digest-pin recreate`: rebuild the branch even over someone else's commits. */
   recreate?: boolean;
 }
@@ -147,7 +155,7 @@ export async function syncPullRequest(
   ref: RepoRef,
   snapshot: RepoSnapshot,
   plan: Plan,
-  { config, recreate = false }: SyncOptions,
+  { config, botLogin, recreate = false }: SyncOptions,
 ): Promise<SyncResult> {
   const { owner, repo } = ref;
   const branch = branchFor(snapshot.branch);
@@ -198,10 +206,11 @@ export async function syncPullRequest(
     return { action: "updated", pull };
   }
 
-  // No open PR. A leftover branch is ours to reuse only when its head is a commit we made for a closed PR.
+  // No open PR. A leftover branch is ours to reuse only when its head is a commit we made: one a closed PR's marker
+  // names, or (a run that died between pushing the branch and opening the PR) a verified commit authored by the app.
   if (head !== null && !recreate) {
     const closed = snapshot.pulls.filter((p) => p.state === "closed");
-    if (!closed.some((p) => readMarker(p.body)?.commit === head)) {
+    if (!closed.some((p) => readMarker(p.body)?.commit === head) && !(await isOwnCommit(octokit, ref, head, botLogin))) {
       return { action: "blocked", detail: `branch ${branch} exists with commits digest-pin did not make` };
     }
   }

@@ -57,7 +57,7 @@ export interface RedisQueueOptions<T> {
   lockTtlMs?: number;
   /** BullMQ job lock: a worker that stops renewing it for this long counts as dead (default 30 s). */
   lockDurationMs?: number;
-  /** How often workers look for stalled jobs (default 15 s). */
+  /** How often workers look for stalled jobs (default half of lockDurationMs). A job stalled twice fails. */
   stalledIntervalMs?: number;
   /** How soon a job whose key is locked by another run tries again (default 2 s). */
   lockRetryMs?: number;

@@ -191,6 +191,26 @@ describe.skipIf(!hasRedis)("RedisJobQueue", () => {
     expect(Date.now() - started).toBeLessThan(8000);
   });
 
+  it("a job that kills every replica that takes it is given up after the second time, and reported", async () => {
+    const ns = `${prefix}:rec`;
+    const config = { mode: "crash", url: server.url, ns, replica: "doomed", queue: { ...FAST, prefix } };
+    const first = await startReplica(config);
+    const producer = make(async () => undefined, { worker: false });
+    await producer.push(testJob("poison/repo", 7));
+    await exited(first);
+    const second = await startReplica(config);
+    await exited(second);
+    expect(await redis.lrange(`${ns}:started`, 0, -1)).toHaveLength(2);
+
+    const errors: [string, number[]][] = [];
+    const recorder = inProcessRecorder(0);
+    make(recorder.run, { onError: (error, job) => errors.push([(error as Error).message, job.ids]) });
+    await until(() => errors.length === 1);
+    await producer.onIdle();
+    expect(errors).toEqual([[expect.stringMatching(/stalled/), [7]]]);
+    expect(recorder.runs).toEqual([]);
+  });
+
   it("retries a failing run with backoff, and reports a job once when it gives up", async () => {
     const attempts = new Map<string, number>();
     const errors: [string, number[]][] = [];
