@@ -1,10 +1,19 @@
 // `npm run bench`: run every benchmark, or those named on the command line (e.g. `npm run bench -- scan`).
 import { benchScan } from "./scan.js";
 import { benchResolve } from "./resolve.js";
+import { benchFleet } from "./fleet.js";
+import { benchLoad } from "./load.js";
 
 const benches: Record<string, () => Promise<Record<string, number | string>>> = {
   scan: benchScan,
   resolve: benchResolve,
+  // A smaller or faster fleet: DIGEST_PIN_FLEET_REPOS=100 DIGEST_PIN_FLEET_LATENCY_MS=5 npm run bench -- fleet
+  fleet: () =>
+    benchFleet({
+      repos: Number(process.env.DIGEST_PIN_FLEET_REPOS) || undefined,
+      latencyMs: process.env.DIGEST_PIN_FLEET_LATENCY_MS ? Number(process.env.DIGEST_PIN_FLEET_LATENCY_MS) : undefined,
+    }),
+  load: () => benchLoad(),
 };
 
 const wanted = process.argv.slice(2);

@@ -52,8 +52,11 @@ export function interleave<T>(lists: readonly T[][]): T[] {
 }
 
 export interface DriftCheckOptions {
-  /** Make an installation's client cheap to re-read (conditional requests, instrumentation). */
-  prepare?: (octokit: Octokit) => void;
+  /**
+   * Make a client cheap to re-read (conditional requests, instrumentation): the app's (no installation id) and each
+   * installation's. Installations must not share a conditional-request namespace: they list the same URL.
+   */
+  prepare?: (octokit: Octokit, installationId?: number) => void;
   log?: Probot["log"];
 }
 
@@ -68,7 +71,7 @@ export async function listFleet(probot: Probot, options: DriftCheckOptions = {})
   for (const installation of installations) {
     try {
       const octokit = (await probot.auth(installation.id)) as Octokit;
-      options.prepare?.(octokit);
+      options.prepare?.(octokit, installation.id);
       const repos = (await octokit.paginate("GET /installation/repositories", { per_page: 100 })) as ListedRepo[];
       lists.push(
         repos

@@ -28,6 +28,8 @@ export interface ScanJob extends ScanRequest {
   replyTo: number[];
   /** The drift check this job belongs to: its registry answers are shared by the whole check. */
   checkId?: string;
+  /** The webhook delivery that asked for it, for the logs. */
+  delivery?: string;
 }
 
 export interface AppOptions {
@@ -136,7 +138,12 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
 
     const run = async (job: ScanJob): Promise<void> => {
       const started = Date.now();
-      const jobLog = log.child({ repository: `${job.owner}/${job.repo}`, installation: job.installationId });
+      const jobLog = log.child({
+        repository: `${job.owner}/${job.repo}`,
+        installation: job.installationId,
+        ...(job.delivery ? { delivery: job.delivery } : {}),
+        ...(job.checkId ? { check: job.checkId } : {}),
+      });
       const octokit = (await probot.auth(job.installationId)) as Octokit;
       prepare(octokit, `installation:${job.installationId}`);
       let reply: string;
@@ -191,8 +198,15 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       run,
       onError: (error: unknown, job: ScanJob) => log.error({ err: error, repository: `${job.owner}/${job.repo}` }, "job failed"),
     };
+    // How long a replica may go silent before its running job is given to another (BullMQ's job lock).
+    const jobLockMs = Number(env.DIGEST_PIN_JOB_LOCK_MS) || undefined;
     const queue: JobQueue<ScanJob> = redisUrl
-      ? new RedisJobQueue<ScanJob>({ ...queueOptions, url: redisUrl, onQueueError: (e) => log.warn({ err: e }, "queue") })
+      ? new RedisJobQueue<ScanJob>({
+          ...queueOptions,
+          url: redisUrl,
+          onQueueError: (e) => log.warn({ err: e }, "queue"),
+          ...(jobLockMs ? { lockDurationMs: jobLockMs, lockTtlMs: jobLockMs } : {}),
+        })
       : new MemoryJobQueue<ScanJob>(queueOptions);
     metrics.setQueueDepthSource(() => queue.size());
     options.onQueue?.(queue);
@@ -206,7 +220,10 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       const checkId = randomUUID();
       const targets = await listFleet(probot, {
         log,
-        prepare: (octokit) => prepare(octokit, "fleet"),
+        // Per installation: every installation lists the same URL (/installation/repositories), and a shared entry
+        // would hand each one the other's ETag, so that no listing ever came back 304.
+        prepare: (octokit, installationId) =>
+          prepare(octokit, installationId === undefined ? "app" : `installation:${installationId}`),
       });
       for (const { installationId, repository: r } of targets) {
         await queue.push({
@@ -235,7 +252,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
     probot.on(["installation.created", "installation_repositories.added"], async (context) => {
       const payload = context.payload;
       const repos = "repositories_added" in payload ? payload.repositories_added : (payload.repositories ?? []);
-      for (const r of repos) await enqueue(payload.installation.id, r.full_name);
+      for (const r of repos) await enqueue(payload.installation.id, r.full_name, { delivery: context.id });
     });
 
     probot.on("push", async (context) => {
@@ -250,6 +267,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         await enqueue(payload.installation.id, payload.repository.full_name, {
           defaultBranch: payload.repository.default_branch,
           configTouched,
+          delivery: context.id,
         });
       }
     });
@@ -307,6 +325,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         defaultBranch: payload.repository.default_branch,
         recreate: command.name === "recreate",
         replyTo: [issueNumber],
+        delivery: context.id,
       });
     });
   };

@@ -164,6 +164,20 @@ export async function syncPullRequest(
   const openMarker = open ? readMarker(open.body) : null;
   const ours = open !== undefined && head !== null && openMarker?.commit === head;
 
+  // A registry failure is never "nothing left to change": while references it proposes digests for fail to resolve,
+  // our open pull request is neither closed (which would also decline its digests) nor stripped of those proposals.
+  if (open && ours && openMarker && !recreate && plan.errors.length > 0) {
+    const failed = new Set(plan.errors.map((e) => `${e.path}\n${e.text}`));
+    if (openMarker.changes.some((c) => failed.has(`${c.path}\n${c.from}`))) {
+      const n = plan.errors.length;
+      return {
+        action: "blocked",
+        pull: { number: open.number, url: open.url },
+        detail: `${n} reference${n === 1 ? "" : "s"} could not be resolved, so the pull request stays as it is until the registry answers`,
+      };
+    }
+  }
+
   if (plan.changes.length === 0) {
     if (!open) return { action: "none" };
     if (!ours && !recreate) {

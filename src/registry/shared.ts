@@ -17,6 +17,16 @@ export class MemoResolver implements Resolver {
   constructor(private readonly inner: Resolver) {}
 
   resolve(ref: ImageReference, options?: ResolveOptions): Promise<Resolution> {
+    const current = options?.currentDigest;
+    if (current && !options?.withPlatforms) {
+      // A pin that is still the tag's digest asks nothing more: the answer is the tag's own. Without this, a tag
+      // pinned in some repositories and not in others (or pinned to several digests) cost one request per variant.
+      return this.ask(ref).then((tag) => (tag.digest === current ? tag : this.ask(ref, options)));
+    }
+    return this.ask(ref, options);
+  }
+
+  private ask(ref: ImageReference, options?: ResolveOptions): Promise<Resolution> {
     const key = questionKey(ref, options);
     let answer = this.answers.get(key);
     if (!answer) {
