@@ -412,7 +412,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
     gh.resetCounts();
 
     // Send: `senders` workers, each taking the next delivery as soon as its previous one is acknowledged.
-    const acks: Acknowledgement[] = [];
+    const acks: (Acknowledgement & { name: string; command: boolean })[] = [];
     let next = 0;
     const started = performance.now();
     const target = app;
@@ -420,7 +420,9 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
       Array.from({ length: senders }, async () => {
         while (next < burst.length) {
           const d = burst[next++] as Delivery;
-          acks.push(await target.send(d).catch((e: Error) => ({ status: 0, ms: NaN, text: e.message })));
+          const ack = await target.send(d).catch((e: Error) => ({ status: 0, ms: NaN, text: e.message }));
+          const command = d.name === "issue_comment" && /^\/digest-pin/.test(String((d.payload as { comment: { body: string } }).comment.body));
+          acks.push({ ...ack, name: d.name, command });
         }
       }),
     );
@@ -502,6 +504,13 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
       "ack p50 (ms)": Number(p50.toFixed(1)),
       "ack p99 (ms)": Number(p99.toFixed(1)),
       "ack max (ms)": Number((ms.at(-1) ?? NaN).toFixed(1)),
+      "ack p99 push / command / other (ms)": [
+        acks.filter((a) => a.name === "push"),
+        acks.filter((a) => a.command),
+        acks.filter((a) => a.name !== "push" && !a.command),
+      ]
+        .map((group) => percentile(group.map((a) => a.ms).sort((x, y) => x - y), 99).toFixed(1))
+        .join(" / "),
       "scans per repo (state queries)": Object.entries(histogram)
         .map(([n, count]) => `${count}×${n}`)
         .join(", "),

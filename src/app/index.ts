@@ -47,6 +47,20 @@ export interface AppOptions {
 /** Drift-check memos older than this are dropped: a check is long over by then. */
 const MEMO_TTL_MS = 30 * 60 * 1000;
 
+/**
+ * How long a webhook's answer waits for a write made while handling it (the 👀 reaction, a refusal). Octokit paces an
+ * installation's writes at one a second, so under load such a write queues for seconds while GitHub gives a delivery
+ * 10 s: past this wait the write finishes after the answer, and a failure is logged instead of losing the command.
+ */
+const HANDLER_WRITE_WAIT_MS = 300;
+
+function boundedWrite(write: Promise<unknown>, onError: (error: unknown) => void): Promise<void> {
+  const done = write.then(() => undefined, onError);
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, HANDLER_WRITE_WAIT_MS)));
+  return Promise.race([done, waited]).finally(() => clearTimeout(timer));
+}
+
 /** The app's login, `<slug>[bot]`, read once from GitHub. */
 function botLoginOf(probot: Probot): () => Promise<string> {
   let login: Promise<string> | undefined;
@@ -286,7 +300,10 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       const command = parseCommand(payload.comment.body);
       if (command === null) return;
       const issueNumber = payload.issue.number;
-      const reply = (body: string) => context.octokit.rest.issues.createComment(context.issue({ body }));
+      const failed = (what: string) => (error: unknown) =>
+        log.warn({ err: error, repository: payload.repository.full_name, delivery: context.id }, `${what} failed`);
+      const reply = (body: string) =>
+        boundedWrite(context.octokit.rest.issues.createComment(context.issue({ body })), failed("reply"));
 
       const permission = await context.octokit.rest.repos
         .getCollaboratorPermissionLevel(context.repo({ username: payload.comment.user?.login ?? payload.sender.login }))
@@ -318,8 +335,11 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
           return;
         }
       }
-      await context.octokit.rest.reactions.createForIssueComment(
-        context.repo({ comment_id: payload.comment.id, content: "eyes" as const }),
+      await boundedWrite(
+        context.octokit.rest.reactions.createForIssueComment(
+          context.repo({ comment_id: payload.comment.id, content: "eyes" as const }),
+        ),
+        failed("reaction"),
       );
       await enqueue(payload.installation.id, payload.repository.full_name, {
         defaultBranch: payload.repository.default_branch,

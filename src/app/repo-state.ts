@@ -24,7 +24,7 @@ export interface RepoState {
 
 /** Slack for the difference between GitHub's clock and ours when recognising our own pushes. */
 const CLOCK_SLACK_MS = 60_000;
-/** Unused state expires: a repository nobody checks for a month is read afresh. */
+/** State expires a month after it was written: an unchanged repository is still read in full once a month. */
 const STATE_TTL_MS = 30 * 24 * 3600 * 1000;
 
 export class RepoStateCache {
