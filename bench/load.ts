@@ -6,7 +6,7 @@
 // (coalescing), and that nothing was lost: every repository has exactly one pull request with the right bytes, every
 // command got its 👀 and a reply.
 //
-// `startAppProcess` is also used by the tests of the real process (test/hostile, test/faults).
+// `startAppProcess`, the payload builders and `runLoad` are also used by test/hostile/webhooks.test.ts.
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
@@ -97,6 +97,7 @@ export async function startAppProcess(githubHost: string, env: Record<string, st
       PORT: String(port),
       HOST: "127.0.0.1",
       LOG_LEVEL: "info",
+      LOG_FORMAT: "json",
       DIGEST_PIN_INTERVAL: "0",
       ...env,
     },
@@ -296,6 +297,8 @@ export interface LoadOptions {
   webhooks?: number;
   /** Concurrent senders (default 16). */
   senders?: number;
+  /** Share of the webhooks that are `/digest-pin rescan` commands (default 0.2); 0.1 need no work, the rest are pushes. */
+  commandShare?: number;
   /** The app's DIGEST_PIN_CONCURRENCY (default: the number of installations). */
   concurrency?: number;
   /** How long to wait for the work to finish after the burst (default 10 minutes). */
@@ -348,6 +351,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
   const webhooks = options.webhooks ?? 2_000;
   const senders = options.senders ?? 16;
   const concurrency = options.concurrency ?? installations;
+  const commandShare = Math.min(options.commandShare ?? 0.2, 0.9);
   const settleTimeoutMs = options.settleTimeoutMs ?? 600_000;
 
   const gh = await FakeGitHub.start();
@@ -379,28 +383,29 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
 
     // The burst, made before it is sent (the comments exist on the fake, as they would on GitHub).
     const rand = random(42);
-    const burst: Delivery[] = [];
+    const burst: (Delivery & { repo: string; command: boolean })[] = [];
     const commanded = new Map<string, number[]>(); // repo → command comment ids
     let pushes = 0;
     let noise = 0;
     for (let i = 0; i < webhooks; i++) {
       const repo = names[Math.floor(rand() * names.length)] as (typeof names)[number];
       const roll = rand();
-      if (roll < 0.7) {
+      if (roll < 0.9 - commandShare) {
         pushes++;
-        burst.push({ name: "push", payload: pushPayload(gh, repo.installation, repo.full, "main", ["Dockerfile"]) });
+        const payload = pushPayload(gh, repo.installation, repo.full, "main", ["Dockerfile"]);
+        burst.push({ name: "push", payload, repo: repo.full, command: false });
       } else if (roll < 0.9) {
         const payload = commentPayload(gh, repo.installation, repo.full, repo.issue, "/digest-pin rescan", "writer");
         commanded.set(repo.full, [...(commanded.get(repo.full) ?? []), (payload.comment as { id: number }).id]);
-        burst.push({ name: "issue_comment", payload });
+        burst.push({ name: "issue_comment", payload, repo: repo.full, command: true });
       } else {
         // Work the app must recognise as none: a push touching no Dockerfile, a comment without a command.
         noise++;
-        burst.push(
+        const d: Delivery =
           roll < 0.95
             ? { name: "push", payload: pushPayload(gh, repo.installation, repo.full, "main", ["README.md"]) }
-            : { name: "issue_comment", payload: commentPayload(gh, repo.installation, repo.full, repo.issue, "LGTM", "writer") },
-        );
+            : { name: "issue_comment", payload: commentPayload(gh, repo.installation, repo.full, repo.issue, "LGTM", "writer") };
+        burst.push({ ...d, repo: repo.full, command: false });
       }
     }
 
@@ -413,16 +418,18 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
 
     // Send: `senders` workers, each taking the next delivery as soon as its previous one is acknowledged.
     const acks: (Acknowledgement & { name: string; command: boolean })[] = [];
+    /** When the last command for each repository was sent (the fake's clock). */
+    const lastCommand = new Map<string, number>();
     let next = 0;
     const started = performance.now();
     const target = app;
     await Promise.all(
       Array.from({ length: senders }, async () => {
         while (next < burst.length) {
-          const d = burst[next++] as Delivery;
+          const d = burst[next++] as (typeof burst)[number];
+          if (d.command) lastCommand.set(d.repo, Date.now());
           const ack = await target.send(d).catch((e: Error) => ({ status: 0, ms: NaN, text: e.message }));
-          const command = d.name === "issue_comment" && /^\/digest-pin/.test(String((d.payload as { comment: { body: string } }).comment.body));
-          acks.push({ ...ack, name: d.name, command });
+          acks.push({ ...ack, name: d.name, command: d.command });
         }
       }),
     );
@@ -433,13 +440,17 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
       `FROM ${registry.host}/load/image${r.refs[0]}:1@${digests[r.refs[0]]} AS build\nRUN make\n` +
       `FROM ${registry.host}/load/image${r.refs[1]}:1@${digests[r.refs[1]]}\nCOPY --from=build /out /app\n`;
     const botLogin = gh.botLogin;
+    /** A reply on the repository's issue was posted after its last command was sent (or none was due). */
+    const repliedAfterLastCommand = (r: (typeof names)[number]) => {
+      const last = lastCommand.get(r.full);
+      if (last === undefined) return true;
+      const path = `/repos/${r.full}/issues/${r.issue}/comments`;
+      return gh.calls.some((c) => c.method === "POST" && c.path === path && c.status === 201 && c.at >= last);
+    };
     const done = () =>
       names.every((r) => {
         const [owner = "", name = ""] = r.full.split("/");
-        if (gh.pulls(owner, name).length !== 1) return false;
-        const ids = commanded.get(r.full);
-        if (!ids) return true;
-        return gh.comments(owner, name, r.issue).some((c) => c.user === botLogin && c.id > Math.max(...ids));
+        return gh.pulls(owner, name).length === 1 && repliedAfterLastCommand(r);
       });
     const settleDeadline = performance.now() + settleTimeoutMs;
     let quietSince = performance.now();
@@ -468,8 +479,7 @@ export async function runLoad(options: LoadOptions = {}): Promise<LoadReport> {
       for (const id of commanded.get(r.full) ?? []) {
         if (!gh.reactions(owner, name, id).some((x) => x.content === "eyes" && x.user === botLogin)) missingReactions++;
       }
-      const ids = commanded.get(r.full);
-      if (ids && !gh.comments(owner, name, r.issue).some((c) => c.user === botLogin && c.id > Math.max(...ids))) missingReplies++;
+      if (!repliedAfterLastCommand(r)) missingReplies++;
     }
 
     const ms = acks.map((a) => a.ms).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);

@@ -54,6 +54,12 @@ const MEMO_TTL_MS = 30 * 60 * 1000;
  */
 const HANDLER_WRITE_WAIT_MS = 300;
 
+/**
+ * A command comment is obeyed once, however often its delivery arrives: GitHub redelivers deliveries up to 3 days old,
+ * and anyone who captured a signed body can send it again.
+ */
+const COMMAND_MEMORY_MS = 3 * 24 * 3600 * 1000;
+
 function boundedWrite(write: Promise<unknown>, onError: (error: unknown) => void): Promise<void> {
   const done = write.then(() => undefined, onError);
   let timer: NodeJS.Timeout | undefined;
@@ -299,13 +305,22 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       if (!payload.installation || isBot(payload.comment.user ?? undefined) || isBot(payload.sender)) return;
       const command = parseCommand(payload.comment.body);
       if (command === null) return;
+      const handled = `command:${payload.installation.id}:${payload.comment.id}`;
+      if (await store.get(handled)) return;
+      // Remembered once the command is answered (a refusal, or queued); a delivery that failed before may come again.
+      const answered = () => store.set(handled, context.id, COMMAND_MEMORY_MS);
       const issueNumber = payload.issue.number;
+      // Not context.octokit: Probot paces the writes of every event's client under one key, so one 👀 a second across
+      // all installations; a client of the installation is paced with that installation's own writes.
+      const octokit = (await probot.auth(payload.installation.id)) as Octokit;
       const failed = (what: string) => (error: unknown) =>
         log.warn({ err: error, repository: payload.repository.full_name, delivery: context.id }, `${what} failed`);
-      const reply = (body: string) =>
-        boundedWrite(context.octokit.rest.issues.createComment(context.issue({ body })), failed("reply"));
+      const reply = async (body: string) => {
+        await answered();
+        await boundedWrite(octokit.rest.issues.createComment(context.issue({ body })), failed("reply"));
+      };
 
-      const permission = await context.octokit.rest.repos
+      const permission = await octokit.rest.repos
         .getCollaboratorPermissionLevel(context.repo({ username: payload.comment.user?.login ?? payload.sender.login }))
         .then(
           ({ data }) => ({ permission: data.permission, role: data.role_name }),
@@ -328,7 +343,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       if (command.name === "recreate") {
         const bot = await botLogin();
         const pull = payload.issue.pull_request
-          ? (await context.octokit.rest.pulls.get(context.repo({ pull_number: issueNumber }))).data
+          ? (await octokit.rest.pulls.get(context.repo({ pull_number: issueNumber }))).data
           : null;
         if (!pull || pull.user?.login !== bot || !pull.head.ref.startsWith(branchFor(""))) {
           await reply("`/digest-pin recreate` works only on digest-pin's own pull request. Use `/digest-pin rescan` here.");
@@ -336,7 +351,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         }
       }
       await boundedWrite(
-        context.octokit.rest.reactions.createForIssueComment(
+        octokit.rest.reactions.createForIssueComment(
           context.repo({ comment_id: payload.comment.id, content: "eyes" as const }),
         ),
         failed("reaction"),
@@ -347,6 +362,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         replyTo: [issueNumber],
         delivery: context.id,
       });
+      await answered();
     });
   };
 }

@@ -6,16 +6,8 @@ import type { Change } from "../plan.js";
 const PREFIX = "<!-- digest-pin:plan ";
 const SUFFIX = " -->";
 
-export interface MarkedChange {
-  path: string;
-  line: number;
-  image: string;
-  tag: string;
-  from: string;
-  to: string;
-  oldDigest: string | null;
-  newDigest: string;
-}
+/** What the marker keeps of a change: enough to compare plans and to know which digests were proposed. */
+export type MarkedChange = Pick<Change, "path" | "line" | "image" | "tag" | "from" | "to" | "oldDigest" | "newDigest">;
 
 export interface Marker {
   v: 1;
@@ -24,6 +16,8 @@ export interface Marker {
   /** Blob ids, on the base, of the files the commit rewrites: a change there means the plan must be redone. */
   files: Record<string, string>;
   changes: MarkedChange[];
+  /** Set when the app itself closed the PR because nothing was left to change: that is not declining its digests. */
+  resolved?: true;
 }
 
 export function markChanges(changes: readonly Change[]): MarkedChange[] {
@@ -61,6 +55,14 @@ export function readMarker(body: string | null | undefined): Marker | null {
   } catch {
     return null;
   }
+}
+
+/** `body` with its (last) marker replaced by `marker`, or `marker` appended when it has none. */
+export function replaceMarker(body: string, marker: Marker): string {
+  const start = body.lastIndexOf(PREFIX);
+  const end = start === -1 ? -1 : body.indexOf(SUFFIX, start + PREFIX.length);
+  if (end === -1) return `${body}\n\n${renderMarker(marker)}`;
+  return body.slice(0, start) + renderMarker(marker) + body.slice(end + SUFFIX.length);
 }
 
 /** Bodies can be edited by people: a change that is not whole would break the readers of the marker. */

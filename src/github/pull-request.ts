@@ -6,7 +6,7 @@ import { editsFor, type Plan } from "../plan.js";
 import { renderBody, titleFor } from "./body.js";
 import type { RepoConfig } from "./config.js";
 import { branchFor, type Octokit, type RepoSnapshot } from "./files.js";
-import { markChanges, readMarker, renderMarker, samePlan, type Marker } from "./marker.js";
+import { markChanges, readMarker, renderMarker, replaceMarker, samePlan, type Marker } from "./marker.js";
 
 export { branchFor };
 
@@ -37,7 +37,9 @@ export function declinedDigests(snapshot: Pick<RepoSnapshot, "pulls">): Map<stri
   const declined = new Map<string, Set<string>>();
   for (const pull of snapshot.pulls) {
     if (pull.state !== "closed" || pull.merged) continue;
-    for (const change of readMarker(pull.body)?.changes ?? []) {
+    const marker = readMarker(pull.body);
+    if (marker?.resolved) continue;
+    for (const change of marker?.changes ?? []) {
       const key = `${change.image}:${change.tag}`;
       if (!declined.has(key)) declined.set(key, new Set());
       declined.get(key)?.add(change.newDigest);
@@ -188,9 +190,12 @@ export async function syncPullRequest(
       owner,
       repo,
       issue_number: open.number,
-      body: "Every image reference is pinned and current now, so this pull request is no longer needed. Closing it.",
+      body: "Nothing is left for this pull request to change (the references are pinned and current, or gone), so it " +
+        "is no longer needed. Closing it.",
     });
-    await octokit.rest.pulls.update({ owner, repo, pull_number: open.number, state: "closed" });
+    // Marked resolved, so that closing it does not count as declining its digests.
+    const body = openMarker ? replaceMarker(open.body, { ...openMarker, resolved: true }) : open.body;
+    await octokit.rest.pulls.update({ owner, repo, pull_number: open.number, state: "closed", body });
     await deleteBranch(octokit, ref, branch);
     return { action: "closed", pull: { number: open.number, url: open.url } };
   }

@@ -57,8 +57,13 @@ export interface RedisQueueOptions<T> {
   lockTtlMs?: number;
   /** BullMQ job lock: a worker that stops renewing it for this long counts as dead (default 30 s). */
   lockDurationMs?: number;
-  /** How often workers look for stalled jobs (default half of lockDurationMs). A job stalled twice fails. */
+  /** How often workers look for stalled jobs (default half of lockDurationMs). */
   stalledIntervalMs?: number;
+  /**
+   * Stalls a job survives before it fails (default 3): a replica starved of CPU can miss a renewal without dying, while
+   * a job that kills every replica that takes it must not go round for ever.
+   */
+  maxStalls?: number;
   /** How soon a job whose key is locked by another run tries again (default 2 s). */
   lockRetryMs?: number;
   /** Runs a job gets when `run` throws (default 3), with exponential backoff from `backoffMs` (default 10 s). */
@@ -162,7 +167,7 @@ export class RedisJobQueue<T> implements JobQueue<T> {
         concurrency: options.concurrency,
         lockDuration,
         stalledInterval: options.stalledIntervalMs ?? Math.max(1, Math.floor(lockDuration / 2)),
-        maxStalledCount: 1,
+        maxStalledCount: options.maxStalls ?? 3,
       });
       this.worker.on("error", reportQueueError);
       // A job that never reached `process` this time (e.g. failed for stalling too often) still reports its work.

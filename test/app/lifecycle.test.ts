@@ -170,6 +170,7 @@ describe.skipIf(!availability.available)("pull request lifecycle", () => {
     expect(reopened).toBeDefined();
     expect(reopened?.number).not.toBe(closed?.number);
     expect(readMarker(reopened?.body)?.changes.map((c) => c.newDigest)).toContain(newer);
+    python = newer;
   });
 
   it("closes its pull request and deletes the branch when nothing is left to change", async () => {
@@ -182,6 +183,23 @@ describe.skipIf(!availability.available)("pull request lifecycle", () => {
     expect(h.gh.pull(OWNER, "service", pull?.number ?? 0)?.state).toBe("closed");
     expect(h.gh.getRef(OWNER, "service", BRANCH)).toBeNull();
     expect(h.gh.comments(OWNER, "service", pull?.number ?? 0).at(-1)?.body).toMatch(/no longer needed/);
+  });
+
+  it("proposes the same digests again when they are needed again after it closed its own pull request", async () => {
+    const closed = h.gh.pulls(OWNER, "service").filter((p) => p.state === "closed");
+    const after = h.gh.pushFiles(OWNER, "service", "main", { Dockerfile: dockerfile });
+    await h.deliver("push", pushed(h.gh, "service", after, ["Dockerfile"]));
+    await h.idle();
+    const reopened = openPull();
+    expect(reopened).toBeDefined();
+    expect(closed.map((p) => p.number)).not.toContain(reopened?.number);
+    expect(branchFile()).toContain(`python:3.12@${python}`);
+    // Put the pinned file back so the scenarios that follow start from a repository with nothing to change.
+    const pinned = h.gh.readFile(OWNER, "service", BRANCH, "Dockerfile") ?? Buffer.alloc(0);
+    const again = h.gh.pushFiles(OWNER, "service", "main", { Dockerfile: pinned });
+    await h.deliver("push", pushed(h.gh, "service", again, ["Dockerfile"]));
+    await h.idle();
+    expect(openPull()).toBeUndefined();
   });
 
   it("opens one configuration issue for a broken config and closes it once fixed", async () => {

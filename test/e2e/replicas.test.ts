@@ -104,7 +104,7 @@ describe.skipIf(!registryOk.available || !hasRedis)("replicas on one Redis", () 
     startAppProcess(w.gh, {
       DIGEST_PIN_INSECURE_REGISTRIES: w.registry.host,
       REDIS_URL: redis.url,
-      DIGEST_PIN_JOB_LOCK_MS: "2000",
+      DIGEST_PIN_JOB_LOCK_MS: "4000",
       ...extra,
     }).then((app) => (apps.push(app), app));
 

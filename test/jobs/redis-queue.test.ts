@@ -193,7 +193,7 @@ describe.skipIf(!hasRedis)("RedisJobQueue", () => {
 
   it("a job that kills every replica that takes it is given up after the second time, and reported", async () => {
     const ns = `${prefix}:rec`;
-    const config = { mode: "crash", url: server.url, ns, replica: "doomed", queue: { ...FAST, prefix } };
+    const config = { mode: "crash", url: server.url, ns, replica: "doomed", queue: { ...FAST, prefix, maxStalls: 1 } };
     const first = await startReplica(config);
     const producer = make(async () => undefined, { worker: false });
     await producer.push(testJob("poison/repo", 7));
@@ -204,7 +204,7 @@ describe.skipIf(!hasRedis)("RedisJobQueue", () => {
 
     const errors: [string, number[]][] = [];
     const recorder = inProcessRecorder(0);
-    make(recorder.run, { onError: (error, job) => errors.push([(error as Error).message, job.ids]) });
+    make(recorder.run, { maxStalls: 1, onError: (error, job) => errors.push([(error as Error).message, job.ids]) });
     await until(() => errors.length === 1);
     await producer.onIdle();
     expect(errors).toEqual([[expect.stringMatching(/stalled/), [7]]]);
