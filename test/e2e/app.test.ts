@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeGitHub } from "../../bench/harness/fake-github.js";
 import { LocalRegistry, registryAvailability } from "../../bench/harness/registry.js";
 import { installationCreated, INSTALLATION, OWNER } from "../app/app-harness.js";
-import { startAppProcess, until, type AppProcess } from "./app-process.js";
+import { startAppProcess, until, type AppProcess } from "../../bench/harness/app-process.js";
 
 const availability = registryAvailability();
 if (!availability.available && process.env.DIGEST_PIN_REQUIRE_REGISTRY === "1") {
@@ -21,7 +21,7 @@ describe.skipIf(!availability.available)("the app process end to end", () => {
     gh = await FakeGitHub.start();
     gh.addInstallation(INSTALLATION, { login: OWNER, type: "Organization" });
     registry = await LocalRegistry.start();
-    app = await startAppProcess(gh, { DIGEST_PIN_INSECURE_REGISTRIES: registry.host });
+    app = await startAppProcess(gh.host, { DIGEST_PIN_INSECURE_REGISTRIES: registry.host });
   }, 60_000);
 
   afterAll(async () => {
@@ -36,7 +36,7 @@ describe.skipIf(!availability.available)("the app process end to end", () => {
     gh.addRepo(INSTALLATION, { name: "web", files: { Dockerfile: `FROM ${registry.host}/library/alpine:3.20\n` } });
     gh.resetCounts();
     const payload = installationCreated(gh, ["web"]);
-    const forged = await app.send("installation", payload, `sha256=${"0".repeat(64)}`);
+    const forged = await app.send({ name: "installation", payload, signature: `sha256=${"0".repeat(64)}` });
     expect(forged.status).toBeGreaterThanOrEqual(400);
     const unsigned = await fetch(`${app.url}/api/github/webhooks`, {
       method: "POST",
@@ -51,7 +51,7 @@ describe.skipIf(!availability.available)("the app process end to end", () => {
 
   it("answers a signed installation webhook at once and opens the pull request with the exact bytes", async () => {
     const started = Date.now();
-    const response = await app.send("installation", installationCreated(gh, ["web"]));
+    const response = await app.send({ name: "installation", payload: installationCreated(gh, ["web"]) });
     expect(response.status).toBe(200);
     expect(Date.now() - started).toBeLessThan(5_000);
     const pull = await until("the pull request", () => gh.pulls(OWNER, "web")[0]);

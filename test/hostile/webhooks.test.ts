@@ -8,16 +8,8 @@ import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readMarker } from "../../src/github/marker.js";
 import { registryAvailability } from "../../bench/harness/registry.js";
-import {
-  commentPayload,
-  installationPayload,
-  pushPayload,
-  runLoad,
-  signature,
-  startAppProcess,
-  WEBHOOK_SECRET,
-  type AppProcess,
-} from "../../bench/load.js";
+import { commentPayload, installationPayload, pushPayload, runLoad } from "../../bench/load.js";
+import { signature, startAppProcess, WEBHOOK_SECRET, type AppProcess } from "../../bench/harness/app-process.js";
 import { FakeGitHub } from "../../bench/harness/fake-github.js";
 import { BadRegistry, sleep, until } from "../faults/harness.js";
 
