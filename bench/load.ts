@@ -8,9 +8,6 @@
 //
 // `startAppProcess`, the payload builders and `runLoad` are also used by test/hostile/webhooks.test.ts.
 
-import { spawn, type ChildProcess } from "node:child_process";
-import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
