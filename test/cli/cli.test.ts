@@ -1,40 +1,9 @@
 // The built command (`dist/src/bin.js`, what `npx digest-pin` runs) on real files and a real registry.
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalRegistry, registryAvailability } from "../../bench/harness/registry.js";
-
-const BIN = new URL("../../dist/src/bin.js", import.meta.url).pathname;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (npm test does)`);
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH, HOME: tmpdir(), ...env }, maxBuffer: 16 << 20 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
-
-async function checkout(files: Record<string, string | Buffer>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "digest-pin-cli-"));
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(join(dir, path, ".."), { recursive: true });
-    await writeFile(join(dir, path), content);
-  }
-  return dir;
-}
+import { checkout, cli } from "../helpers/cli.js";
 
 describe("digest-pin scan", () => {
   it("prints the JSON contract for every kind of reference, in file order", async () => {

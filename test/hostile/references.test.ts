@@ -2,43 +2,18 @@
 // token realms and redirects that point there, and registries that try to collect credentials meant for another
 // site. Through the built CLI (`digest-pin check`) and through the app. A TCP trap listening on every loopback address
 // (`::`, dual stack) at the port the references name proves that no connection is even attempted.
-import { execFile } from "node:child_process";
 import dns from "node:dns";
-import { existsSync } from "node:fs";
-import { mkdtemp, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { commented } from "../app/app-harness.js";
 import { BadRegistry, INSTALLATION, OWNER, startHarness, Trap, type Harness } from "../faults/harness.js";
+import { checkout, cli } from "../helpers/cli.js";
 
-const BIN = new URL("../../dist/src/bin.js", import.meta.url).pathname;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npm run build\` first (npm test does)`);
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [BIN, ...args],
-      { env: { PATH: process.env.PATH, HOME: tmpdir(), ...env }, maxBuffer: 16 << 20, timeout: 30_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
-async function checkout(files: Record<string, string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), "digest-pin-hostile-"));
-  for (const [path, content] of Object.entries(files)) await writeFile(join(dir, path), content);
-  return dir;
-}
 
 interface PlanJson {
   changes: { text?: string; from: string; newDigest: string }[];
