@@ -5,16 +5,16 @@
 // reads per repository, registry requests against the distinct tags, wall time and peak RSS, and checks the targets
 // of DESIGN.md's "Scale".
 
-import { generateKeyPairSync } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { Probot, ProbotOctokit } from "probot";
+import { Probot } from "probot";
 import { createApp, type ScanJob } from "../src/app/index.js";
 import type { JobQueue } from "../src/jobs/types.js";
 import { RegistryClient } from "../src/registry/client.js";
 import { FakeGitHub, type CallRecord } from "./harness/fake-github.js";
 import { LocalRegistry, registryAvailability, type AccessLogEntry } from "./harness/registry.js";
+import { testPrivateKey, unthrottledOctokit } from "./harness/probot.js";
 
 export interface FleetOptions {
   /** Repositories (default 1,000), each with 3 Dockerfiles. */
@@ -107,11 +107,6 @@ function heapAfterGc(): number {
   return Math.round(process.memoryUsage().heapUsed / 1024 / 1024);
 }
 
-let key: string | undefined;
-function privateKey(): string {
-  key ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }) as string;
-  return key;
-}
 
 /** `/v2/<repository>/manifests/<reference>` → `<repository>:<reference>` (digests stay digests). */
 function manifestTarget(path: string): string | null {
@@ -214,12 +209,7 @@ export async function benchFleet(options: FleetOptions = {}): Promise<Record<str
         });
       });
     };
-    const Octokit = ProbotOctokit.defaults((o: Record<string, unknown>) => ({
-      ...o,
-      baseUrl: gh.apiUrl,
-      retry: { enabled: false },
-      throttle: { ...(o.throttle as object), enabled: false },
-    })).plugin(recorder as never);
+    const Octokit = unthrottledOctokit(gh.apiUrl).plugin(recorder as never);
     const problems: string[] = [];
     const logStream = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -230,7 +220,7 @@ export async function benchFleet(options: FleetOptions = {}): Promise<Record<str
     });
     const probot = new Probot({
       appId: 4242,
-      privateKey: privateKey(),
+      privateKey: testPrivateKey(),
       secret: "bench-secret",
       Octokit,
       log: pino({ level: "warn" }, logStream),

@@ -1,10 +1,11 @@
 // The real app process (`node dist/src/app/main.js`, what `npm start` runs) for end-to-end tests and benchmarks:
 // started with GHE_HOST at a server playing GitHub, fed webhooks signed with its secret over HTTP.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHmac, generateKeyPairSync, randomUUID } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { testPrivateKey } from "./probot.js";
 
 /** The built app: from dist/bench/harness/ it is ../../src/app/main.js; from bench/harness/ (vitest) it is under dist/. */
 function mainScript(): string {
@@ -14,14 +15,6 @@ function mainScript(): string {
 
 export const WEBHOOK_SECRET = "load-webhook-secret";
 
-let privateKey: string | undefined;
-function key(): string {
-  privateKey ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({
-    type: "pkcs1",
-    format: "pem",
-  }) as string;
-  return privateKey;
-}
 
 export async function freePort(): Promise<number> {
   const server = http.createServer();
@@ -78,7 +71,7 @@ export async function startAppProcess(githubHost: string, env: Record<string, st
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       APP_ID: "4242",
-      PRIVATE_KEY: key(),
+      PRIVATE_KEY: testPrivateKey(),
       WEBHOOK_SECRET,
       GHE_HOST: githubHost,
       GHE_PROTOCOL: "http",

@@ -1,14 +1,14 @@
 // An in-process Probot running the real app against the fake GitHub and a real registry, fed with real example
 // webhook payloads (from @octokit/webhooks-examples) rewritten to name the fake's installation and repositories.
-import { generateKeyPairSync } from "node:crypto";
 import examples from "@octokit/webhooks-examples";
 import { pino } from "pino";
-import { Probot, ProbotOctokit } from "probot";
+import { Probot } from "probot";
 import { createApp, type ScanJob } from "../../src/app/index.js";
 import type { JobQueue } from "../../src/jobs/types.js";
 import { RegistryClient } from "../../src/registry/client.js";
 import { FakeGitHub } from "../../bench/harness/fake-github.js";
 import { LocalRegistry } from "../../bench/harness/registry.js";
+import { testPrivateKey, unthrottledOctokit } from "../../bench/harness/probot.js";
 
 export const INSTALLATION = 77;
 export const OWNER = "acme";
@@ -35,26 +35,16 @@ export interface AppHarness {
   close(): Promise<void>;
 }
 
-let key: string | undefined;
-function privateKey(): string {
-  key ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }) as string;
-  return key;
-}
 
 export async function startApp(): Promise<AppHarness> {
   const gh = await FakeGitHub.start();
   gh.addInstallation(INSTALLATION, { login: OWNER, type: "Organization" });
   const registry = await LocalRegistry.start();
   const client = new RegistryClient({ insecureRegistries: [registry.host], retryBaseMs: 1, maxRetries: 1, cacheTtlMs: 0 });
-  const Octokit = ProbotOctokit.defaults((o: Record<string, unknown>) => ({
-    ...o,
-    baseUrl: gh.apiUrl,
-    retry: { enabled: false },
-    throttle: { ...(o.throttle as object), enabled: false },
-  }));
+  const Octokit = unthrottledOctokit(gh.apiUrl);
   const probot = new Probot({
     appId: 4242,
-    privateKey: privateKey(),
+    privateKey: testPrivateKey(),
     secret: "test-secret",
     Octokit,
     log: pino({ level: process.env.LOG_LEVEL ?? "silent" }),

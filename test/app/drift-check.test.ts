@@ -1,10 +1,9 @@
 // The scheduled drift check, end to end in one process: real Probot and the real app, the fake GitHub with two
 // installations, a real Distribution registry and the real registry client (no cache of its own, as when checks are
 // hours apart). Per-repository requests are attributed from what the app's Octokit sent (GraphQL included).
-import { generateKeyPairSync } from "node:crypto";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { Probot, ProbotOctokit } from "probot";
+import { Probot } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type ScanJob } from "../../src/app/index.js";
 import { readMarker } from "../../src/github/marker.js";
@@ -13,6 +12,7 @@ import { RegistryClient } from "../../src/registry/client.js";
 import { FakeGitHub, type CallRecord } from "../../bench/harness/fake-github.js";
 import { LocalRegistry, registryAvailability } from "../../bench/harness/registry.js";
 import { example } from "./app-harness.js";
+import { testPrivateKey, unthrottledOctokit } from "../../bench/harness/probot.js";
 
 const availability = registryAvailability();
 if (!availability.available && process.env.DIGEST_PIN_REQUIRE_REGISTRY === "1") {
@@ -73,11 +73,6 @@ interface FleetApp {
   close(): Promise<void>;
 }
 
-let key: string | undefined;
-function privateKey(): string {
-  key ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }) as string;
-  return key;
-}
 
 async function startFleetApp(gh: FakeGitHub, registry: LocalRegistry): Promise<FleetApp> {
   const sent: Sent[] = [];
@@ -95,16 +90,11 @@ async function startFleetApp(gh: FakeGitHub, registry: LocalRegistry): Promise<F
       });
     });
   };
-  const Octokit = ProbotOctokit.defaults((o: Record<string, unknown>) => ({
-    ...o,
-    baseUrl: gh.apiUrl,
-    retry: { enabled: false },
-    throttle: { ...(o.throttle as object), enabled: false },
-  })).plugin(recorder as never);
+  const Octokit = unthrottledOctokit(gh.apiUrl).plugin(recorder as never);
   const logs: string[] = [];
   const probot = new Probot({
     appId: 4242,
-    privateKey: privateKey(),
+    privateKey: testPrivateKey(),
     secret: "test-secret",
     Octokit,
     log: pino(

@@ -1,19 +1,15 @@
 // The webhook handlers with nock standing in for GitHub: exactly which API calls each real example payload causes.
-import { generateKeyPairSync } from "node:crypto";
 import nock from "nock";
 import { pino } from "pino";
-import { Probot, ProbotOctokit } from "probot";
+import { Probot } from "probot";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp, type ScanJob } from "../../src/app/index.js";
 import type { JobQueue } from "../../src/jobs/types.js";
 import type { Resolver } from "../../src/registry/types.js";
 import { example } from "./app-harness.js";
+import { testPrivateKey, unthrottledOctokit } from "../../bench/harness/probot.js";
 
 const API = "https://api.github.com";
-const privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({
-  type: "pkcs1",
-  format: "pem",
-}) as string;
 
 const unusedResolver: Resolver = {
   resolve: () => Promise.reject(new Error("no registry in handler tests")),
@@ -28,14 +24,10 @@ describe("webhook handlers", () => {
     nock.disableNetConnect();
     probot = new Probot({
       appId: 1,
-      privateKey,
+      privateKey: testPrivateKey(),
       secret: "s",
       log: pino({ level: "silent" }),
-      Octokit: ProbotOctokit.defaults((o: Record<string, unknown>) => ({
-        ...o,
-        retry: { enabled: false },
-        throttle: { ...(o.throttle as object), enabled: false },
-      })),
+      Octokit: unthrottledOctokit(),
     });
     pushed = [];
     // concurrency 0: jobs are recorded, never run, so only the handlers' own calls reach GitHub.

@@ -1,12 +1,12 @@
 // Shared by test/faults and test/hostile: the real app in-process (Probot, the fake GitHub, a registry client with the
 // options a test needs, logs captured), a local HTTP server that plays a registry and misbehaves on demand, and a TCP
 // trap that records every connection made to it.
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { Probot, ProbotOctokit } from "probot";
+import { Probot } from "probot";
 import { createApp, type ScanJob } from "../../src/app/index.js";
 import { createMetrics, type Metrics } from "../../src/app/metrics.js";
 import type { JobQueue } from "../../src/jobs/types.js";
@@ -14,6 +14,8 @@ import { RegistryClient, type RegistryClientOptions } from "../../src/registry/c
 import { MEDIA_TYPES } from "../../src/registry/types.js";
 import { FakeGitHub } from "../../bench/harness/fake-github.js";
 import { INSTALLATION, OWNER } from "../app/app-harness.js";
+import { testPrivateKey, unthrottledOctokit } from "../../bench/harness/probot.js";
+export { testPrivateKey as privateKey };
 
 export { INSTALLATION, OWNER };
 
@@ -33,11 +35,6 @@ export function sha256(data: string | Buffer): string {
   return `sha256:${createHash("sha256").update(data).digest("hex")}`;
 }
 
-let key: string | undefined;
-export function privateKey(): string {
-  key ??= generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }) as string;
-  return key;
-}
 
 export interface LogLine {
   level: number;
@@ -84,15 +81,10 @@ export async function startHarness(options: { registry?: RegistryClientOptions; 
       callback();
     },
   });
-  const Octokit = ProbotOctokit.defaults((o: Record<string, unknown>) => ({
-    ...o,
-    baseUrl: gh.apiUrl,
-    retry: { enabled: false },
-    throttle: { ...(o.throttle as object), enabled: false },
-  }));
+  const Octokit = unthrottledOctokit(gh.apiUrl);
   const probot = new Probot({
     appId: 4242,
-    privateKey: privateKey(),
+    privateKey: testPrivateKey(),
     secret: "test-secret",
     Octokit,
     log: pino({ level: "debug" }, sink),
