@@ -34,23 +34,17 @@ import { createHash, randomBytes } from "node:crypto";
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { RedisLock } from "./lock.js";
+import type { QueueOptions } from "./queue.js";
 import { closeRedis, connectRedis, queueConnection, workerConnection } from "./redis.js";
 import type { JobQueue } from "./types.js";
 
-export interface RedisQueueOptions<T> {
+/**
+ * The embedded queue's options (`concurrency` counts this replica's jobs; keys never run at once in the whole cluster;
+ * `onError` hears of a job only once it failed for good, after its retries), and Redis's own.
+ */
+export interface RedisQueueOptions<T> extends QueueOptions<T> {
   /** REDIS_URL: redis://[user:password@]host[:port][/db] or rediss://… */
   url: string;
-  /** Jobs run at once by this replica. */
-  concurrency: number;
-  /** What the work is about: jobs with the same key never run at once (in the cluster) and coalesce while waiting. */
-  keyOf: (job: T) => string;
-  /** Fairness group, e.g. the installation. */
-  groupOf: (job: T) => string;
-  /** Fold a new job into one already waiting for the same key. */
-  merge: (waiting: T, incoming: T) => T;
-  run: (job: T) => Promise<void>;
-  /** A job failed for good (after its retries). */
-  onError?: (error: unknown, job: T) => void;
   /** Errors not tied to a job: connections, BullMQ, a key lock lost while running. Default: console.error. */
   onQueueError?: (error: unknown) => void;
   /** TTL of the per-key run lock, renewed every third of it while running (default 30 s). */
