@@ -54,6 +54,19 @@ describe("digest-pin scan", () => {
     expect(stdout).toMatch(/app\.Dockerfile:1\s+from\s+alpine:3\.20\s+unpinned/);
   });
 
+  it("lists every image of digest-pin's own Dockerfile as pinned, tag kept", async () => {
+    const root = new URL("../..", import.meta.url).pathname;
+    const { code, stdout } = await cli(["scan", root, "--json"]);
+    expect(code).toBe(0);
+    const own = (JSON.parse(stdout) as { files: { path: string; references: { tag: string | null; digest: string | null }[] }[] })
+      .files.find((f) => f.path === "Dockerfile");
+    expect(own?.references.length).toBeGreaterThanOrEqual(2);
+    for (const ref of own?.references ?? []) {
+      expect(ref.tag).not.toBeNull();
+      expect(ref.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    }
+  });
+
   it("exits 2 with a clear message when the directory does not exist", async () => {
     const { code, stderr } = await cli(["scan", "/no/such/dir"]);
     expect(code).toBe(2);
