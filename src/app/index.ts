@@ -292,14 +292,6 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       }
     });
 
-    probot.on("pull_request.closed", async (context) => {
-      // A closed bot PR declines its digests: forget the cached scan so the next check reads the closed PR.
-      const { payload } = context;
-      if (!payload.installation || !payload.pull_request.head.ref.startsWith(branchFor(""))) return;
-      const [owner = "", repo = ""] = payload.repository.full_name.split("/");
-      await states.forget(payload.installation.id, owner, repo);
-    });
-
     probot.on("issue_comment.created", async (context) => {
       const { payload } = context;
       if (!payload.installation || isBot(payload.comment.user ?? undefined) || isBot(payload.sender)) return;
