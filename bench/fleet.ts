@@ -8,13 +8,12 @@
 import { performance } from "node:perf_hooks";
 import { Writable } from "node:stream";
 import { pino } from "pino";
-import { Probot } from "probot";
 import { createApp, type ScanJob } from "../src/app/index.js";
 import type { JobQueue } from "../src/jobs/types.js";
 import { RegistryClient } from "../src/registry/client.js";
 import { FakeGitHub, type CallRecord } from "./harness/fake-github.js";
 import { LocalRegistry, registryAvailability, type AccessLogEntry } from "./harness/registry.js";
-import { testPrivateKey, unthrottledOctokit } from "./harness/probot.js";
+import { requestRecorder, testProbot, unthrottledOctokit, type SentRequest } from "./harness/probot.js";
 
 export interface FleetOptions {
   /** Repositories (default 1,000), each with 3 Dockerfiles. */
@@ -52,13 +51,6 @@ interface Tag {
   repository: string;
   tag: string;
   digest: string;
-}
-
-/** A request as the app's Octokit sent it, attributed to a repository when it names one (REST params or variables). */
-interface SentRequest {
-  method: string;
-  route: string;
-  repo: string | null;
 }
 
 function tagIndex(repo: number, file: number, stage: number): number {
@@ -194,22 +186,7 @@ export async function benchFleet(options: FleetOptions = {}): Promise<Record<str
     // rate limits, and Octokit's write throttle of one write a second would measure only itself). A plugin notes which
     // repository each request is for, GraphQL included, so reads can be attributed per repository.
     const sent: SentRequest[] = [];
-    const recorder = (octokit: { hook: { before: (name: "request", fn: (o: Record<string, unknown>) => void) => void } }) => {
-      octokit.hook.before("request", (o) => {
-        const variables = (o.variables ?? {}) as Record<string, unknown>;
-        const owner = (o.owner ?? variables.owner) as string | undefined;
-        const repo = (o.repo ?? variables.name) as string | undefined;
-        const method = String(o.method ?? "GET").toUpperCase();
-        const url = String(o.url ?? "");
-        sent.push({
-          method,
-          // GraphQL goes to the full `…/api/graphql` URL on GitHub Enterprise (which the fake plays).
-          route: /\/graphql$/.test(url) ? "POST /graphql" : `${method} ${url}`,
-          repo: owner && repo ? `${owner}/${repo}` : null,
-        });
-      });
-    };
-    const Octokit = unthrottledOctokit(gh.apiUrl).plugin(recorder as never);
+    const Octokit = unthrottledOctokit(gh.apiUrl).plugin(requestRecorder(sent) as never);
     const problems: string[] = [];
     const logStream = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -218,13 +195,7 @@ export async function benchFleet(options: FleetOptions = {}): Promise<Record<str
         done();
       },
     });
-    const probot = new Probot({
-      appId: 4242,
-      privateKey: testPrivateKey(),
-      secret: "bench-secret",
-      Octokit,
-      log: pino({ level: "warn" }, logStream),
-    });
+    const probot = testProbot(Octokit, pino({ level: "warn" }, logStream));
     // Registry answers are not cached across checks (cacheTtlMs 0): scheduled checks are hours apart, far beyond the
     // client's 5-minute default, so each check asks the registry afresh. Within a check the app's MemoResolver applies.
     client = new RegistryClient({ insecureRegistries: [host], cacheTtlMs: 0 });
@@ -289,7 +260,7 @@ export async function benchFleet(options: FleetOptions = {}): Promise<Record<str
       // Reads per repository, from what the app sent (the fake's log cannot name a GraphQL query's repository).
       const repoReads = countBy(
         c.sent.filter((s) => s.repo !== null && isRead(s)),
-        (s) => (s.repo as string).toLowerCase(),
+        (s) => s.repo as string,
       );
       const readCounts = Object.values(repoReads);
       return {

@@ -1,7 +1,9 @@
-// What every in-process Probot of the tests and benchmarks shares: a throwaway app key, and an Octokit pointed at the
-// fake GitHub with Probot's retry and throttling off (Probot 14 ignores `throttle: { enabled: false }` as an object).
+// What every in-process Probot of the tests and benchmarks shares: a throwaway app key, an Octokit pointed at the
+// fake GitHub with Probot's retry and throttling off (Probot 14 ignores `throttle: { enabled: false }` as an object),
+// and a plugin that notes which repository each request is for.
 import { generateKeyPairSync } from "node:crypto";
-import { ProbotOctokit } from "probot";
+import type { Logger } from "pino";
+import { Probot, ProbotOctokit } from "probot";
 
 let key: string | undefined;
 
@@ -19,4 +21,37 @@ export function unthrottledOctokit(baseUrl?: string): typeof ProbotOctokit {
     retry: { enabled: false },
     throttle: { ...(o.throttle as object), enabled: false },
   }));
+}
+
+/** A Probot app (id 4242) with the test key and secret, using `Octokit` and logging to `log`. */
+export function testProbot(Octokit: typeof ProbotOctokit, log: Logger): Probot {
+  return new Probot({ appId: 4242, privateKey: testPrivateKey(), secret: "test-secret", Octokit, log });
+}
+
+export interface SentRequest {
+  method: string;
+  /** `METHOD url-template`, or `POST /graphql` for GraphQL (a full `…/api/graphql` URL on GitHub Enterprise). */
+  route: string;
+  /** `owner/name` (lower case) the request is for, GraphQL variables included; null for app-level requests. */
+  repo: string | null;
+}
+
+type Hookable = { hook: { before: (name: "request", fn: (o: Record<string, unknown>) => void) => void } };
+
+/** An Octokit plugin that appends every request to `sent`, so reads can be attributed per repository. */
+export function requestRecorder(sent: SentRequest[]): (octokit: Hookable) => void {
+  return (octokit) => {
+    octokit.hook.before("request", (o) => {
+      const variables = (o.variables ?? {}) as Record<string, unknown>;
+      const owner = (o.owner ?? variables.owner) as string | undefined;
+      const repo = (o.repo ?? variables.name) as string | undefined;
+      const method = String(o.method ?? "GET").toUpperCase();
+      const url = String(o.url ?? "");
+      sent.push({
+        method,
+        route: /\/graphql$/.test(url) ? "POST /graphql" : `${method} ${url}`,
+        repo: owner && repo ? `${owner}/${repo}`.toLowerCase() : null,
+      });
+    });
+  };
 }

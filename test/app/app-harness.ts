@@ -8,7 +8,7 @@ import type { JobQueue } from "../../src/jobs/types.js";
 import { RegistryClient } from "../../src/registry/client.js";
 import { FakeGitHub } from "../../bench/harness/fake-github.js";
 import { LocalRegistry } from "../../bench/harness/registry.js";
-import { testPrivateKey, unthrottledOctokit } from "../../bench/harness/probot.js";
+import { testProbot, unthrottledOctokit } from "../../bench/harness/probot.js";
 
 export const INSTALLATION = 77;
 export const OWNER = "acme";
@@ -41,14 +41,7 @@ export async function startApp(): Promise<AppHarness> {
   gh.addInstallation(INSTALLATION, { login: OWNER, type: "Organization" });
   const registry = await LocalRegistry.start();
   const client = new RegistryClient({ insecureRegistries: [registry.host], retryBaseMs: 1, maxRetries: 1, cacheTtlMs: 0 });
-  const Octokit = unthrottledOctokit(gh.apiUrl);
-  const probot = new Probot({
-    appId: 4242,
-    privateKey: testPrivateKey(),
-    secret: "test-secret",
-    Octokit,
-    log: pino({ level: process.env.LOG_LEVEL ?? "silent" }),
-  });
+  const probot = testProbot(unthrottledOctokit(gh.apiUrl), pino({ level: process.env.LOG_LEVEL ?? "silent" }));
   let queue: JobQueue<ScanJob> | undefined;
   await probot.load(createApp({ resolver: client, onQueue: (q) => (queue = q) }), {
     cwd: process.cwd(),

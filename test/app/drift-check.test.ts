@@ -12,7 +12,7 @@ import { RegistryClient } from "../../src/registry/client.js";
 import { FakeGitHub, type CallRecord } from "../../bench/harness/fake-github.js";
 import { LocalRegistry, registryAvailability } from "../../bench/harness/registry.js";
 import { example } from "./app-harness.js";
-import { testPrivateKey, unthrottledOctokit } from "../../bench/harness/probot.js";
+import { requestRecorder, testProbot, unthrottledOctokit, type SentRequest } from "../../bench/harness/probot.js";
 
 const availability = registryAvailability();
 if (!availability.available && process.env.DIGEST_PIN_REQUIRE_REGISTRY === "1") {
@@ -52,18 +52,12 @@ const FLEET: Record<string, Record<string, Layout>> = {
   },
 };
 
-interface Sent {
-  repo: string | null;
-  method: string;
-  route: string;
-}
-
 interface FleetApp {
   probot: Probot;
   queue: JobQueue<ScanJob>;
   client: RegistryClient;
   /** Requests the app's Octokit sent, with the repository they are about. */
-  sent: Sent[];
+  sent: SentRequest[];
   /** Jobs in the order they were queued. */
   queued: ScanJob[];
   /** Warnings and errors the app logged. */
@@ -75,29 +69,12 @@ interface FleetApp {
 
 
 async function startFleetApp(gh: FakeGitHub, registry: LocalRegistry): Promise<FleetApp> {
-  const sent: Sent[] = [];
-  const recorder = (octokit: { hook: { before: (name: "request", fn: (o: Record<string, unknown>) => void) => void } }) => {
-    octokit.hook.before("request", (o) => {
-      const variables = (o.variables ?? {}) as Record<string, unknown>;
-      const owner = (o.owner ?? variables.owner) as string | undefined;
-      const repo = (o.repo ?? variables.name) as string | undefined;
-      const method = String(o.method ?? "GET").toUpperCase();
-      const url = String(o.url ?? "");
-      sent.push({
-        repo: owner && repo ? `${owner}/${repo}`.toLowerCase() : null,
-        method,
-        route: /\/graphql$/.test(url) ? "POST /graphql" : `${method} ${url}`,
-      });
-    });
-  };
-  const Octokit = unthrottledOctokit(gh.apiUrl).plugin(recorder as never);
+  const sent: SentRequest[] = [];
+  const Octokit = unthrottledOctokit(gh.apiUrl).plugin(requestRecorder(sent) as never);
   const logs: string[] = [];
-  const probot = new Probot({
-    appId: 4242,
-    privateKey: testPrivateKey(),
-    secret: "test-secret",
+  const probot = testProbot(
     Octokit,
-    log: pino(
+    pino(
       { level: "warn" },
       new Writable({
         write(chunk: Buffer, _encoding, done) {
@@ -106,7 +83,7 @@ async function startFleetApp(gh: FakeGitHub, registry: LocalRegistry): Promise<F
         },
       }),
     ),
-  });
+  );
   const client = new RegistryClient({ insecureRegistries: [registry.host], retryBaseMs: 1, maxRetries: 1, cacheTtlMs: 0 });
   let queue: JobQueue<ScanJob> | undefined;
   let driftCheck: (() => Promise<void>) | undefined;

@@ -14,7 +14,7 @@ import { RegistryClient, type RegistryClientOptions } from "../../src/registry/c
 import { MEDIA_TYPES } from "../../src/registry/types.js";
 import { FakeGitHub } from "../../bench/harness/fake-github.js";
 import { INSTALLATION, OWNER } from "../app/app-harness.js";
-import { testPrivateKey, unthrottledOctokit } from "../../bench/harness/probot.js";
+import { testPrivateKey, testProbot, unthrottledOctokit } from "../../bench/harness/probot.js";
 export { testPrivateKey as privateKey };
 
 export { INSTALLATION, OWNER };
@@ -81,14 +81,7 @@ export async function startHarness(options: { registry?: RegistryClientOptions; 
       callback();
     },
   });
-  const Octokit = unthrottledOctokit(gh.apiUrl);
-  const probot = new Probot({
-    appId: 4242,
-    privateKey: testPrivateKey(),
-    secret: "test-secret",
-    Octokit,
-    log: pino({ level: "debug" }, sink),
-  });
+  const probot = testProbot(unthrottledOctokit(gh.apiUrl), pino({ level: "debug" }, sink));
   const metrics = createMetrics();
   let queue: JobQueue<ScanJob> | undefined;
   await probot.load(
