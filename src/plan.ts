@@ -205,8 +205,3 @@ export function plan(
 export function editsFor(changes: readonly Change[], path: string): Edit[] {
   return changes.filter((c) => c.path === path).map((c) => ({ start: c.start, end: c.end, replacement: c.to }));
 }
-
-/** Whether a plan asks for nothing to be written. */
-export function isNoop(p: Plan): boolean {
-  return p.changes.length === 0;
-}

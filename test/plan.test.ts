@@ -3,7 +3,6 @@ import type { FoundReference } from "../src/dockerfile/types.js";
 import {
   editsFor,
   followedTag,
-  isNoop,
   plan,
   resolveRequestFor,
   resolveRequests,
@@ -187,7 +186,7 @@ describe("plan", () => {
     expect(p.skipped).toEqual([]);
     expect(p.errors).toEqual([]);
     expect(p.current).toEqual([]);
-    expect(isNoop(p)).toBe(false);
+    expect(p.changes).not.toEqual([]);
   });
 
   it("pins an untagged reference as name:latest@digest", () => {
@@ -228,7 +227,7 @@ describe("plan", () => {
         digest: D1,
       },
     ]);
-    expect(isNoop(p)).toBe(true);
+    expect(p.changes).toEqual([]);
   });
 
   it("skips a digest-only reference: it cannot drift", () => {
@@ -376,7 +375,7 @@ describe("plan", () => {
     expect(p.errors).toEqual([
       { path: "Dockerfile", line: 2, text: `python:3.12@${D1}`, error: "429 Too Many Requests", code: "RATE_LIMITED" },
     ]);
-    expect(isNoop(p)).toBe(true);
+    expect(p.changes).toEqual([]);
   });
 
   it("reports a reference with no resolution as an error, never as current or a change", () => {

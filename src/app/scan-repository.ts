@@ -5,7 +5,7 @@ import { resolveFiles } from "../engine.js";
 import { ignoreMatcher, parseConfig } from "../github/config.js";
 import { reportConfigError, resolveConfigError } from "../github/config-issue.js";
 import { readRepository, type Octokit } from "../github/files.js";
-import { fingerprint, isUnchanged, type RepoStateCache } from "./repo-state.js";
+import { fingerprint, isUnchanged, type RepoState, type RepoStateCache } from "./repo-state.js";
 import { declinedDigests, syncPullRequest, type SyncResult } from "../github/pull-request.js";
 import { formatPlatforms, plan, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
 import type { Resolver } from "../registry/types.js";
@@ -79,10 +79,13 @@ async function addPlatforms(p: Plan, resolver: Resolver): Promise<Plan> {
 }
 
 /** The drift check's shortcut: the repository has not moved and the registries answer as before. */
-async function unchangedSinceLastScan(request: ScanRequest, services: Services): Promise<boolean> {
+async function unchangedSinceLastScan(
+  request: ScanRequest,
+  state: RepoState | null | undefined,
+  services: Services,
+): Promise<boolean> {
   const { states } = services;
   if (!request.drift || !states || request.pushedAt === undefined || !request.defaultBranch) return false;
-  const state = await states.get(request.installationId, request.owner, request.repo);
   if (!state || !isUnchanged(state, request.pushedAt, request.defaultBranch)) return false;
   const resolutions = await resolveFiles(state.files, services.resolver);
   if (fingerprint(state.files, resolutions) !== state.fingerprint) return false;
@@ -96,8 +99,8 @@ async function unchangedSinceLastScan(request: ScanRequest, services: Services):
 export async function scanRepository(octokit: Octokit, request: ScanRequest, services: Services): Promise<ScanOutcome> {
   const { owner, repo, installationId } = request;
   const ref = { owner, repo };
-  if (await unchangedSinceLastScan(request, services)) return { status: "cached" };
   const previous = await services.states?.get(installationId, owner, repo);
+  if (await unchangedSinceLastScan(request, previous, services)) return { status: "cached" };
 
   const read = await readRepository(octokit, owner, repo, request.defaultBranch);
   if (read.status !== "ok") {
