@@ -49,6 +49,11 @@ export interface StartOptions {
   tls?: boolean;
   /** Token variant: repositories whose pull needs the test user's credentials. */
   privateRepositories?: string[];
+  /**
+   * Token variant: serve the token realm on the registry's own host, `http://HOST/token`, as ghcr.io and quay.io do
+   * (a small front server routes `/token` to the token server and the rest to the registry). Not with `tls`.
+   */
+  realmOnRegistryHost?: boolean;
 }
 
 export interface AccessLogEntry {
@@ -121,8 +126,11 @@ class TokenServer {
     private readonly privateRepositories: ReadonlySet<string>,
   ) {}
 
+  /** Where the realm is announced: the token server itself, unless a front serves it on the registry's host. */
+  realmPort: number | undefined;
+
   get realm(): string {
-    return `http://127.0.0.1:${this.port}/token`;
+    return `http://127.0.0.1:${this.realmPort ?? this.port}/token`;
   }
 
   async start(): Promise<void> {
@@ -193,6 +201,8 @@ export class LocalRegistry {
   private process: ChildProcess | undefined;
   private readonly accessLog: AccessLogEntry[] = [];
   private tokenServer: TokenServer | undefined;
+  private front: http.Server | undefined;
+  private registryPort = 0;
   private readonly agent: Agent;
   private authorization: string | undefined;
   private readonly stderrTail: string[] = [];
@@ -214,10 +224,13 @@ export class LocalRegistry {
     if (!availability.available) throw new Error(availability.reason);
     const dir = await mkdtemp(path.join(os.tmpdir(), "digest-pin-registry-"));
     const auth = options.auth ?? "none";
+    if (options.realmOnRegistryHost && (auth !== "token" || options.tls)) {
+      throw new Error("realmOnRegistryHost needs the token variant without TLS");
+    }
     const tlsPair = options.tls ? await selfSigned(dir, "registry", "ec") : undefined;
     const registry = new LocalRegistry(dir, auth, options.tls ?? false, tlsPair?.cert);
     try {
-      await registry.launch(tlsPair, new Set(options.privateRepositories ?? []));
+      await registry.launch(tlsPair, new Set(options.privateRepositories ?? []), options.realmOnRegistryHost ?? false);
     } catch (error) {
       await registry.stop();
       throw error;
@@ -239,7 +252,11 @@ export class LocalRegistry {
     return this.tokenServer?.log ?? [];
   }
 
-  private async launch(tlsPair: { cert: string; key: string } | undefined, privateRepos: Set<string>): Promise<void> {
+  private async launch(
+    tlsPair: { cert: string; key: string } | undefined,
+    privateRepos: Set<string>,
+    realmOnRegistryHost: boolean,
+  ): Promise<void> {
     const config: Record<string, unknown> = {
       version: "0.1",
       log: { level: "info", accesslog: { disabled: false } },
@@ -266,6 +283,7 @@ export class LocalRegistry {
       await writeFile(path.join(this.dir, "token-root.crt"), signing.cert);
       this.tokenServer = new TokenServer(signing.key, signing.cert, "digest-pin-test-issuer", "digest-pin-test-registry", privateRepos);
       await this.tokenServer.start();
+      if (realmOnRegistryHost) this.tokenServer.realmPort = await this.startFront();
       config.auth = {
         token: {
           realm: this.tokenServer.realm,
@@ -310,7 +328,27 @@ export class LocalRegistry {
         reject(error);
       });
     });
-    this.host = `127.0.0.1:${port}`;
+    this.registryPort = port;
+    this.host = `127.0.0.1:${this.tokenServer?.realmPort ?? port}`;
+  }
+
+  /** The front of `realmOnRegistryHost`: `/token…` to the token server, everything else to the registry. */
+  private async startFront(): Promise<number> {
+    const front = http.createServer((req, res) => {
+      const port = req.url?.startsWith("/token") ? this.tokenServer?.port : this.registryPort;
+      const upstream = http.request(
+        { host: "127.0.0.1", port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on("error", () => res.destroy());
+      req.pipe(upstream);
+    });
+    this.front = front;
+    await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
+    return (front.address() as AddressInfo).port;
   }
 
   async stop(): Promise<void> {
@@ -323,6 +361,11 @@ export class LocalRegistry {
       clearTimeout(timer);
     }
     await this.tokenServer?.stop();
+    const front = this.front;
+    if (front) {
+      front.closeAllConnections();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    }
     await this.agent.close();
     await rm(this.dir, { recursive: true, force: true });
   }

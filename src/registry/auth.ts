@@ -1,9 +1,12 @@
 // Registry authentication: `WWW-Authenticate` challenges, Basic headers, and Bearer tokens from a token realm, cached
-// per realm, service, identity and scope until they expire. Concurrent token requests to one realm are batched into
-// one request carrying several `scope` parameters.
+// per registry, realm, service, identity and scope until they expire. Concurrent token requests to one realm for one
+// registry are batched into one request carrying several `scope` parameters.
+//
+// The rule every function here serves: a credential, and every token obtained with it, is only for the registry it
+// is configured for. A challenge picks the realm and service, never whose credential is used nor the scope.
 
 import { createHash } from "node:crypto";
-import type { Credential, CredentialStore } from "./credentials.js";
+import type { Credential } from "./credentials.js";
 import { TtlCache } from "./cache.js";
 import type { Clock } from "./cache.js";
 import { sameSite } from "./site.js";
@@ -121,17 +124,21 @@ export function basicAuthorization(credential: Credential): string {
 }
 
 /**
- * The credential to send to a token realm, if any: the registry's own when the realm is on the same site as the
- * registry (registry-1.docker.io → auth.docker.io), else one configured for the realm's host itself, else none.
+ * The credential to send to the token realm a registry's challenge names: the registry's own, and only when the realm
+ * is on the registry's site (registry-1.docker.io → auth.docker.io; an IP address is its own site, any port) and does
+ * not downgrade https to plain HTTP. Otherwise none: the token is fetched anonymously. Never a credential configured
+ * for another host, the realm's included, so a challenge cannot borrow another registry's credential.
+ *
+ * @example realmCredential(new URL("https://registry-1.docker.io/"), hub, new URL("https://auth.docker.io/token")) // hub
  */
 export function realmCredential(
-  registryHost: string,
+  registry: URL,
   registryCredential: Credential | undefined,
   realm: URL,
-  store: CredentialStore,
 ): Credential | undefined {
-  if (registryCredential && sameSite(registryHost, realm.host)) return registryCredential;
-  return store.get(realm.host);
+  if (!registryCredential || !sameSite(registry.host, realm.host)) return undefined;
+  if (registry.protocol === "https:" && realm.protocol !== "https:") return undefined;
+  return registryCredential;
 }
 
 export interface TokenAnswer {
@@ -140,16 +147,33 @@ export interface TokenAnswer {
   expiresInMs: number;
 }
 
-export interface TokenRequest {
+/** Whose token: a token is cached, shared and sent only under the same key. */
+export interface TokenKey {
+  /** The registry (`host[:port]` contacted) the token is for and sent to: never handed to another registry. */
+  registry: string;
   realm: URL;
   service: string | undefined;
-  scopes: string[];
+  /** The registry's own credential when `realmCredential` allows it, else undefined (anonymous). */
   credential: Credential | undefined;
+}
+
+export interface TokenRequest extends TokenKey {
+  scopes: string[];
 }
 
 export type TokenFetcher = (request: TokenRequest) => Promise<TokenAnswer>;
 
-/** Parse a token server's JSON answer: `token` or `access_token`, `expires_in` seconds (default 60). */
+/** The longest token accepted; real ones (JWTs with a certificate chain included) stay well under it. */
+export const MAX_TOKEN_CHARS = 16 * 1024;
+/** RFC 6750's b64token: what a Bearer credential may contain (nothing that could end or split a header). */
+const B64TOKEN_RE = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * Parse a token server's JSON answer: `token` or `access_token`, `expires_in` seconds (default 60, at most a day).
+ * Null when it carries no usable token: a token must be an RFC 6750 b64token of at most MAX_TOKEN_CHARS.
+ *
+ * @example parseTokenResponse('{"token":"abc","expires_in":300}') // { token: "abc", expiresInMs: 300000 }
+ */
 export function parseTokenResponse(body: string): TokenAnswer | null {
   let json: unknown;
   try {
@@ -160,7 +184,7 @@ export function parseTokenResponse(body: string): TokenAnswer | null {
   if (typeof json !== "object" || json === null) return null;
   const j = json as Record<string, unknown>;
   const token = typeof j.token === "string" && j.token !== "" ? j.token : j.access_token;
-  if (typeof token !== "string" || token === "") return null;
+  if (typeof token !== "string" || token.length > MAX_TOKEN_CHARS || !B64TOKEN_RE.test(token)) return null;
   const expiresIn = typeof j.expires_in === "number" && j.expires_in > 0 ? j.expires_in : 60;
   return { token, expiresInMs: Math.min(expiresIn, 24 * 3600) * 1000 };
 }
@@ -175,7 +199,7 @@ interface Waiter {
 }
 
 interface Batch {
-  request: Omit<TokenRequest, "scopes">;
+  request: TokenKey;
   waiters: Waiter[];
 }
 
@@ -191,33 +215,38 @@ export class TokenProvider {
     this.cache = new TtlCache<string, string>(60_000, 10_000, now);
   }
 
-  /** A token for one scope: from the cache, joined to a request already on its way, or batched into a new one. */
-  token(realm: URL, service: string | undefined, scope: string, credential: Credential | undefined): Promise<string> {
-    const batchKey = `${realm.href}\n${service ?? ""}\n${identity(credential)}`;
-    const key = `${batchKey}\n${scope}`;
-    const cached = this.cache.get(key);
+  /**
+   * A token for one scope: from the cache, joined to a request already on its way, or batched into a new one. Only a
+   * token fetched for the same registry, realm, service and identity is ever reused.
+   *
+   * @example await provider.token({ registry: "ghcr.io", realm, service: "ghcr.io", credential }, "repository:a/b:pull")
+   */
+  token(key: TokenKey, scope: string): Promise<string> {
+    const batchKey = batchKeyOf(key);
+    const cacheKey = `${batchKey}\n${scope}`;
+    const cached = this.cache.get(cacheKey);
     if (cached !== undefined) return Promise.resolve(cached);
-    const running = this.inflight.get(key);
+    const running = this.inflight.get(cacheKey);
     if (running) return running;
     const promise = new Promise<string>((resolve, reject) => {
       let batch = this.pending.get(batchKey);
       if (!batch) {
-        batch = { request: { realm, service, credential }, waiters: [] };
+        batch = { request: { ...key }, waiters: [] };
         this.pending.set(batchKey, batch);
         // Wait for the current turn of the event loop so that concurrent resolutions share one request.
         setImmediate(() => void this.flush(batchKey));
       }
       batch.waiters.push({ scope, resolve, reject });
     });
-    this.inflight.set(key, promise);
-    const forget = () => this.inflight.delete(key);
+    this.inflight.set(cacheKey, promise);
+    const forget = () => this.inflight.delete(cacheKey);
     promise.then(forget, forget);
     return promise;
   }
 
   /** Forget a cached token (the registry refused it before its announced expiry). */
-  invalidate(realm: URL, service: string | undefined, scope: string, credential: Credential | undefined): void {
-    this.cache.delete(`${realm.href}\n${service ?? ""}\n${identity(credential)}\n${scope}`);
+  invalidate(key: TokenKey, scope: string): void {
+    this.cache.delete(`${batchKeyOf(key)}\n${scope}`);
   }
 
   private async flush(batchKey: string): Promise<void> {
@@ -257,6 +286,10 @@ export class TokenProvider {
       await Promise.all(scopes.map((scope) => this.fetchChunk(batchKey, batch, [scope])));
     }
   }
+}
+
+function batchKeyOf({ registry, realm, service, credential }: TokenKey): string {
+  return `${registry}\n${realm.href}\n${service ?? ""}\n${identity(credential)}`;
 }
 
 /** A cache key for who asks: a hash, so that no secret sits in a key that might be printed while debugging. */

@@ -8,6 +8,7 @@ import { rootCertificates } from "node:tls";
 import { apiHost, imageName, isValidDigest } from "../reference.js";
 import type { ImageReference } from "../reference.js";
 import {
+  MAX_TOKEN_CHARS,
   TokenProvider,
   basicAuthorization,
   parseTokenResponse,
@@ -15,7 +16,7 @@ import {
   pickChallenge,
   realmCredential,
 } from "./auth.js";
-import type { Challenge, TokenRequest, TokenAnswer } from "./auth.js";
+import type { Challenge, TokenAnswer, TokenKey, TokenRequest } from "./auth.js";
 import { Inflight, TtlCache } from "./cache.js";
 import { CredentialStore, loadCredentials } from "./credentials.js";
 import type { Credential } from "./credentials.js";
@@ -335,7 +336,8 @@ export class RegistryClient implements Resolver {
 
   /**
    * A request to the registry API with authentication: the scheme learned from earlier challenges is answered up
-   * front; a 401 is answered once from its challenge; a second refusal is UNAUTHORIZED.
+   * front; a 401 is answered once from its challenge; a second refusal is UNAUTHORIZED. The token scope is always pull
+   * on the repository being resolved, whatever a challenge asks for.
    */
   private async registryRequest(
     target: Target,
@@ -354,6 +356,16 @@ export class RegistryClient implements Resolver {
     const known = await this.knownAuthorization(target, scope);
     let res = await send(known);
     if (res.status === 401) {
+      if (res.url.origin !== url.origin) {
+        // A redirect led elsewhere, and credentials (and tokens) do not follow redirects to other origins: answering
+        // would only fetch a token for that host's realm and send it to ours.
+        throw new RegistryError(
+          "UNAUTHORIZED",
+          `${what}: ${target.host} redirected to ${res.url.host}, which asks for authentication; a challenge from ` +
+            "another host is not answered",
+          401,
+        );
+      }
       const challenge = pickChallenge(parseWwwAuthenticate(res.headers["www-authenticate"] ?? ""));
       if (!challenge) {
         throw new RegistryError(
@@ -374,9 +386,12 @@ export class RegistryClient implements Resolver {
     if (!auth) return undefined;
     const credential = await this.credentialFor(target);
     if (auth.kind === "basic") return credential ? basicAuthorization(credential) : undefined;
-    const store = await this.credentials();
-    const forRealm = realmCredential(target.host, credential, auth.realm, store);
-    return `Bearer ${await this.tokens.token(auth.realm, auth.service, scope, forRealm)}`;
+    return `Bearer ${await this.tokens.token(this.tokenKey(target, auth.realm, auth.service, credential), scope)}`;
+  }
+
+  /** Whose token: this registry's, from this realm, with the registry's credential only where realmCredential allows. */
+  private tokenKey(target: Target, realm: URL, service: string | undefined, credential: Credential | undefined): TokenKey {
+    return { registry: target.host, realm, service, credential: realmCredential(target.base, credential, realm) };
   }
 
   private async answerChallenge(
@@ -408,18 +423,20 @@ export class RegistryClient implements Resolver {
     }
     const service = challenge.params.service;
     this.hostAuth.set(target.host, { kind: "bearer", realm, service });
-    const wanted = challenge.params.scope || scope;
-    const forRealm = realmCredential(target.host, credential, realm, await this.credentials());
+    // The challenge's own `scope` is ignored: it could ask for push, or for another repository.
+    const key = this.tokenKey(target, realm, service, credential);
     // A token we sent was refused before its time: ask for a new one rather than reuse it.
-    if (hadAuthorization) this.tokens.invalidate(realm, service, wanted, forRealm);
-    return `Bearer ${await this.tokens.token(realm, service, wanted, forRealm)}`;
+    if (hadAuthorization) this.tokens.invalidate(key, scope);
+    return `Bearer ${await this.tokens.token(key, scope)}`;
   }
 
-  private async fetchToken({ realm, service, scopes, credential }: TokenRequest): Promise<TokenAnswer> {
+  private async fetchToken({ registry, realm, service, scopes, credential }: TokenRequest): Promise<TokenAnswer> {
     const url = new URL(realm.href);
+    // Scopes are ours alone: a `scope` already in the realm URL would widen the token.
+    url.searchParams.delete("scope");
     if (service) url.searchParams.set("service", service);
-    for (const scope of scopes) for (const part of scope.split(" ")) if (part) url.searchParams.append("scope", part);
-    const what = `token from ${realm.host}`;
+    for (const scope of scopes) url.searchParams.append("scope", scope);
+    const what = `token for ${registry} from ${realm.host}`;
     const res = await this.transport.send({
       method: "GET",
       url,
@@ -442,7 +459,13 @@ export class RegistryClient implements Resolver {
       throw new RegistryError("INVALID_RESPONSE", `${what}: answered ${res.status}` + (detail ? `: ${detail}` : ""), res.status);
     }
     const answer = parseTokenResponse(res.body.toString("utf8"));
-    if (!answer) throw new RegistryError("INVALID_RESPONSE", `${what}: the answer carries no token`);
+    if (!answer) {
+      throw new RegistryError(
+        "INVALID_RESPONSE",
+        `${what}: the answer carries no usable token (a "token" or "access_token" of at most ${MAX_TOKEN_CHARS} ` +
+          "token characters)",
+      );
+    }
     return answer;
   }
 
@@ -450,10 +473,15 @@ export class RegistryClient implements Resolver {
     const challenge = pickChallenge(parseWwwAuthenticate(res.headers["www-authenticate"] ?? ""));
     const reason = challenge?.params.error ? ` (${challenge.params.error})` : "";
     const detail = errorMessageOf(res.body);
-    const hasCredential = (await this.credentialFor(target)) !== undefined;
-    const hint = hasCredential
-      ? `the credentials configured for ${target.host} were not accepted`
-      : `the repository may not exist, or needs credentials (none are configured for ${target.host})`;
+    const credential = await this.credentialFor(target);
+    const auth = this.hostAuth.get(target.host);
+    const withheld = credential && auth?.kind === "bearer" && !realmCredential(target.base, credential, auth.realm);
+    const hint = withheld
+      ? `the credentials configured for ${target.host} are not sent to its token realm ${auth.realm.host} ` +
+        "(another site, or plain HTTP from an https registry), so the token was asked for anonymously"
+      : credential
+        ? `the credentials configured for ${target.host} were not accepted`
+        : `the repository may not exist, or needs credentials (none are configured for ${target.host})`;
     return new RegistryError(
       "UNAUTHORIZED",
       `${what}: access denied, ${res.status}${reason}${detail ? `: ${detail}` : ""}; ${hint}`,

@@ -142,10 +142,18 @@ export type Behaviour =
   /** Every request is redirected to `location`. */
   | { kind: "redirect"; location: string }
   /**
-   * Requests without the expected `authorization` are challenged with Bearer `realm` (or Basic, when realm is null);
+   * Requests without the expected `authorization` (a header, or a pattern it must match) are challenged with Bearer
+   * `realm`, `service` (default "bad") and `scope` (default pull on the repository), or Basic when realm is null;
    * authorized ones are answered as `then` says (default ok).
    */
-  | { kind: "challenge"; realm: string | null; authorization?: string; then?: Behaviour };
+  | {
+      kind: "challenge";
+      realm: string | null;
+      authorization?: string | RegExp;
+      service?: string;
+      scope?: string;
+      then?: Behaviour;
+    };
 
 export interface SeenRequest {
   method: string;
@@ -156,6 +164,11 @@ export interface SeenRequest {
 interface Image {
   body: Buffer;
   digest: string;
+}
+
+function authorized(header: string | undefined, expected: string | RegExp | undefined): boolean {
+  if (expected === undefined || header === undefined) return false;
+  return typeof expected === "string" ? header === expected : expected.test(header);
 }
 
 /** A manifest body unique to `seed`. */
@@ -258,11 +271,12 @@ export class BadRegistry {
         res.writeHead(307, { location: behaviour.location }).end();
         return;
       case "challenge":
-        if (behaviour.authorization === undefined || req.headers.authorization !== behaviour.authorization) {
+        if (!authorized(req.headers.authorization, behaviour.authorization)) {
+          const scope = behaviour.scope ?? `repository:${repository}:pull`;
           const challenge =
             behaviour.realm === null
               ? `Basic realm="bad"`
-              : `Bearer realm="${behaviour.realm}",service="bad",scope="repository:${repository}:pull"`;
+              : `Bearer realm="${behaviour.realm}",service="${behaviour.service ?? "bad"}",scope="${scope}"`;
           res.writeHead(401, { "www-authenticate": challenge, "content-type": "application/json" });
           res.end(method === "HEAD" ? undefined : '{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}');
           return;

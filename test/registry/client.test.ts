@@ -6,7 +6,7 @@ import type { RegistryClientOptions, RegistryRequestInfo } from "../../src/regis
 import { CredentialStore } from "../../src/registry/credentials.js";
 import { MEDIA_TYPES, RegistryError } from "../../src/registry/types.js";
 import { FakeRegistry, MockNet, sha256 } from "./fake-registry.js";
-import type { Reply } from "./fake-registry.js";
+import type { Reply, SeenRequest } from "./fake-registry.js";
 
 const HUB = "https://registry-1.docker.io";
 const HUB_AUTH = "https://auth.docker.io";
@@ -582,5 +582,243 @@ describe("request observer", () => {
       },
     });
     expect((await c.resolve(ref("reg.example.com/team/app:1"))).digest).toBe(digest);
+  });
+});
+
+describe("credentials and tokens stay with their registry", () => {
+  const GHCR = "https://ghcr.io";
+  const EVIL = "https://evil.example.com";
+  const octo = { username: "octo", password: "ghp_victim-secret" };
+  const octoBasic = `Basic ${Buffer.from("octo:ghp_victim-secret").toString("base64")}`;
+  const credentials = () => CredentialStore.fromEntries({ "ghcr.io": octo });
+
+  /** A token endpoint at `path` that says whom it minted for: `minted-for-<user>-<n>` with Basic, else `anonymous-<n>`. */
+  function minting(path = "/token"): (req: SeenRequest) => Reply | undefined {
+    let n = 0;
+    return (req) => {
+      if (req.path !== path && !req.path.startsWith(`${path}?`)) return undefined;
+      const auth = req.headers.authorization;
+      const user = auth?.startsWith("Basic ") ? Buffer.from(auth.slice(6), "base64").toString().split(":")[0] : undefined;
+      return { status: 200, body: { token: user ? `minted-for-${user}-${++n}` : `anonymous-${++n}`, expires_in: 300 } };
+    };
+  }
+
+  /** The token requests `origin` received at `path`: URL and Authorization. */
+  const tokenRequests = (origin: string, path = "/token") =>
+    net
+      .requestsTo(origin)
+      .filter((r) => r.path === path || r.path.startsWith(`${path}?`))
+      .map((r) => ({ url: new URL(r.path, origin), authorization: r.headers.authorization }));
+
+  /** Every Authorization header `origin` received. */
+  const authorizationsAt = (origin: string) => net.requestsTo(origin).flatMap((r) => r.headers.authorization ?? []);
+
+  /** Challenges every request without a Bearer token starting with `accept`, naming `realm`; `scope` when given. */
+  function challenging(reg: FakeRegistry, realm: string, service: string, accept: string, scope?: string): void {
+    const mint = reg.override;
+    const header = `Bearer realm="${realm}",service="${service}"${scope === undefined ? "" : `,scope="${scope}"`}`;
+    reg.override = (req) =>
+      mint?.(req) ??
+      (req.headers.authorization?.startsWith(`Bearer ${accept}`)
+        ? undefined
+        : { status: 401, headers: { "www-authenticate": header } });
+  }
+
+  /** ghcr.io with its token realm on its own host; its images need a token minted for octo. */
+  function victim(): FakeRegistry {
+    const reg = new FakeRegistry(net, GHCR);
+    reg.override = minting();
+    challenging(reg, `${GHCR}/token`, "ghcr.io", "minted-for-octo-", "repository:victim-org/private:pull");
+    reg.tag("victim-org/private", "1", reg.addPlatformManifest("linux/amd64", "victim"));
+    return reg;
+  }
+
+  /** A registry naming `realm` in its challenges, asking for push on the victim's repository; any Bearer passes. */
+  function hostile(origin: string, realm: string, service: string, scope = "repository:victim-org/private:pull,push"): FakeRegistry {
+    const reg = new FakeRegistry(net, origin);
+    challenging(reg, realm, service, "", scope);
+    for (const repo of ["victim-org/private", "team/bait"]) reg.tag(repo, "1", reg.addPlatformManifest("linux/amd64", repo));
+    return reg;
+  }
+
+  it("a registry without credentials that names another registry's realm gets an anonymous token, for its own repository, pull only", async () => {
+    net = new MockNet();
+    victim();
+    hostile(EVIL, `${GHCR}/token`, "ghcr.io");
+    await makeClient({ credentials: credentials() }).resolve(ref("evil.example.com/team/bait:1"));
+    const asked = tokenRequests(GHCR);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.authorization).toBeUndefined();
+    expect(asked[0]!.url.searchParams.getAll("scope")).toEqual(["repository:team/bait:pull"]);
+    expect(authorizationsAt(EVIL)).toEqual(["Bearer anonymous-1"]);
+  });
+
+  it("a token minted with a registry's credential is never handed to another registry naming the same realm", async () => {
+    net = new MockNet();
+    const ghcr = victim();
+    hostile(EVIL, `${GHCR}/token`, "ghcr.io", "repository:victim-org/private:pull");
+    const c = makeClient({ credentials: credentials() });
+    // The victim first: its token (for the realm, service and scope the hostile names next) is cached.
+    expect((await c.resolve(ref("ghcr.io/victim-org/private:1"))).digest).toBe(ghcr.tags.get("victim-org/private:1"));
+    expect(tokenRequests(GHCR).map((r) => r.authorization)).toEqual([octoBasic]);
+    // The same repository path on the hostile registry, then another (answered up front from the learned realm).
+    await c.resolve(ref("evil.example.com/victim-org/private:1"));
+    await c.resolve(ref("evil.example.com/team/bait:1"));
+    const evil = authorizationsAt(EVIL);
+    expect(evil.length).toBeGreaterThanOrEqual(2);
+    for (const header of evil) expect(header).toMatch(/^Bearer anonymous-/);
+    expect(tokenRequests(GHCR).slice(1).map((r) => r.authorization)).toEqual([undefined, undefined]);
+  });
+
+  it("asks for pull on the repository being resolved, never for the challenge's scope nor the realm URL's", async () => {
+    net = new MockNet();
+    const reg = new FakeRegistry(net, "https://reg.example.com");
+    const digest = reg.addPlatformManifest("linux/amd64");
+    reg.tag("team/app", "1", digest);
+    const AUTH = "https://auth.reg.example.com";
+    challenging(
+      reg,
+      `${AUTH}/token?tenant=acme&scope=repository:other/thing:push`,
+      "reg",
+      "minted-for-u-",
+      "repository:other/thing:pull,push repository:team/app:push",
+    );
+    net.serve(AUTH, minting());
+    const c = makeClient({ credentials: CredentialStore.fromEntries({ "reg.example.com": { username: "u", password: "p" } }) });
+    expect((await c.resolve(ref("reg.example.com/team/app:1"))).digest).toBe(digest);
+    const asked = tokenRequests(AUTH);
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.url.searchParams.getAll("scope")).toEqual(["repository:team/app:pull"]);
+    expect(asked[0]!.url.searchParams.get("tenant")).toBe("acme"); // the realm's other parameters stay
+    expect(asked[0]!.url.searchParams.get("service")).toBe("reg");
+    expect(asked[0]!.authorization).toBe(`Basic ${Buffer.from("u:p").toString("base64")}`); // its own realm, same site
+  });
+
+  it("a mirror never gets a token minted with the upstream's credential; its own credential goes to its own realm", async () => {
+    net = new MockNet();
+    victim();
+    const MIRROR = "https://mirror.example.com";
+    hostile(MIRROR, `${GHCR}/token`, "ghcr.io", "repository:victim-org/private:pull");
+    const viaMirror = new Map([["ghcr.io", "mirror.example.com"]]);
+    await makeClient({ credentials: credentials(), mirrors: viaMirror }).resolve(ref("ghcr.io/victim-org/private:1"));
+    expect(tokenRequests(GHCR).map((r) => r.authorization)).toEqual([undefined]);
+    expect(authorizationsAt(MIRROR)).toEqual(["Bearer anonymous-1"]);
+
+    // A mirror with credentials of its own and a realm on its own site: its credential, and only it, is used.
+    const OWN = "https://mirror2.example.com";
+    const AUTH = "https://auth.mirror2.example.com";
+    const own = new FakeRegistry(net, OWN);
+    challenging(own, `${AUTH}/token`, "m", "minted-for-mirror-user-");
+    own.tag("victim-org/private", "1", own.addPlatformManifest("linux/amd64", "own"));
+    net.serve(AUTH, minting());
+    const both = CredentialStore.fromEntries({ "ghcr.io": octo, "mirror2.example.com": { username: "mirror-user", password: "mp" } });
+    await makeClient({ credentials: both, mirrors: new Map([["ghcr.io", "mirror2.example.com"]]) }).resolve(
+      ref("ghcr.io/victim-org/private:1"),
+    );
+    expect(tokenRequests(AUTH).map((r) => r.authorization)).toEqual([`Basic ${Buffer.from("mirror-user:mp").toString("base64")}`]);
+    expect(authorizationsAt(OWN)).toEqual(["Bearer minted-for-mirror-user-1"]);
+  });
+
+  it("two loopback registries on different ports are different registries; a realm on another port of the same IP is the registry's site", async () => {
+    net = new MockNet();
+    // The victim serves its realm itself (like ghcr.io); the hostile, on the next port, names it.
+    const VICTIM = "http://127.0.0.1:5000";
+    const victimRegistry = new FakeRegistry(net, VICTIM);
+    victimRegistry.override = minting();
+    challenging(victimRegistry, `${VICTIM}/token`, "local", "minted-for-octo-");
+    victimRegistry.tag("victim-org/private", "1", victimRegistry.addPlatformManifest("linux/amd64"));
+    hostile("http://127.0.0.1:5001", `${VICTIM}/token`, "local");
+    // Another registry whose token server listens on another port of the same address gets its own credential there.
+    const REALM = "http://127.0.0.1:5002";
+    const other = new FakeRegistry(net, "http://127.0.0.1:5003");
+    challenging(other, `${REALM}/token`, "other", "minted-for-other-");
+    other.tag("team/app", "1", other.addPlatformManifest("linux/amd64"));
+    net.serve(REALM, minting());
+    const c = makeClient({
+      insecureRegistries: ["127.0.0.1"],
+      credentials: CredentialStore.fromEntries({ "127.0.0.1:5000": octo, "127.0.0.1:5003": { username: "other", password: "o" } }),
+    });
+    await c.resolve(ref("127.0.0.1:5000/victim-org/private:1"));
+    await c.resolve(ref("127.0.0.1:5001/victim-org/private:1"));
+    await c.resolve(ref("127.0.0.1:5003/team/app:1"));
+    expect(tokenRequests(VICTIM).map((r) => r.authorization)).toEqual([octoBasic, undefined]);
+    expect(authorizationsAt("http://127.0.0.1:5001")).toEqual(["Bearer anonymous-2"]);
+    expect(tokenRequests(REALM).map((r) => r.authorization)).toEqual([`Basic ${Buffer.from("other:o").toString("base64")}`]);
+  });
+
+  it("never sends an https registry's credential to a plain-HTTP realm, even a listed one on its site", async () => {
+    net = new MockNet();
+    const reg = new FakeRegistry(net, "https://reg.example.com");
+    reg.tag("team/app", "1", reg.addPlatformManifest("linux/amd64"));
+    challenging(reg, "http://auth.reg.example.com/token", "s", "minted-for-u-");
+    net.serve("http://auth.reg.example.com", minting());
+    const c = makeClient({
+      insecureRegistries: ["auth.reg.example.com"],
+      credentials: CredentialStore.fromEntries({ "reg.example.com": { username: "u", password: "p" } }),
+    });
+    const error = await rejection(c.resolve(ref("reg.example.com/team/app:1")));
+    expect(tokenRequests("http://auth.reg.example.com").map((r) => r.authorization)).toEqual([undefined]);
+    // The refusal says why the credential was not used.
+    expect(error.code).toBe("UNAUTHORIZED");
+    expect(error.message).toContain("not sent to its token realm auth.reg.example.com");
+  });
+
+  it("does not answer a challenge from another origin that a registry redirected to", async () => {
+    net = new MockNet();
+    victim();
+    const evil = new FakeRegistry(net, EVIL);
+    evil.override = (req) => ({ status: 307, headers: { location: `${GHCR}${req.path}` } });
+    const error = await rejection(makeClient({ credentials: credentials() }).resolve(ref("evil.example.com/victim-org/private:1")));
+    expect(error.code).toBe("UNAUTHORIZED");
+    expect(error.message).toContain("ghcr.io");
+    expect(tokenRequests(GHCR)).toEqual([]);
+    expect(authorizationsAt(EVIL)).toEqual([]);
+  });
+
+  it("drops a Bearer token on a redirect to another origin; a realm redirecting elsewhere loses the credential", async () => {
+    net = new MockNet();
+    const ghcr = victim();
+    const digest = ghcr.tags.get("victim-org/private:1")!;
+    const body = ghcr.manifests.get(digest)!.body;
+    ghcr.options.omitDigest = true;
+    const normal = ghcr.override!;
+    const toCdn = (req: SeenRequest): Reply | undefined =>
+      req.method === "GET" && req.path.includes("/manifests/") && req.headers.authorization?.startsWith("Bearer ")
+        ? { status: 302, headers: { location: "https://cdn.example.net/m" } }
+        : undefined;
+    net.serve("https://cdn.example.net", () => ({ status: 200, body, headers: { "content-type": MEDIA_TYPES.ociManifest } }));
+    // The realm redirects to another origin: what that origin mints (anonymously) the victim refuses.
+    net.serve("https://tokens.example.net", minting("/t"));
+    ghcr.override = (req) =>
+      req.path.startsWith("/token?")
+        ? { status: 307, headers: { location: `https://tokens.example.net/t?${req.path.split("?")[1]}` } }
+        : normal(req);
+    const error = await rejection(makeClient({ credentials: credentials() }).resolve(ref("ghcr.io/victim-org/private:1")));
+    expect(error.code).toBe("UNAUTHORIZED");
+    expect(tokenRequests("https://tokens.example.net", "/t").map((r) => r.authorization)).toEqual([undefined]);
+
+    // The realm answers itself: the credential is used, and the CDN gets the manifest request without the token.
+    ghcr.override = (req) => toCdn(req) ?? normal(req);
+    expect((await makeClient({ credentials: credentials() }).resolve(ref("ghcr.io/victim-org/private:1"))).digest).toBe(digest);
+    const cdn = net.requestsTo("https://cdn.example.net");
+    expect(cdn).toHaveLength(1);
+    expect(cdn[0]!.headers.authorization).toBeUndefined();
+  });
+
+  it("refuses a token answer that is not a usable Bearer credential", async () => {
+    net = new MockNet();
+    const reg = new FakeRegistry(net, "https://reg.example.com", {
+      auth: { kind: "bearer", realm: "https://auth.example.com/token", service: "s", token: "x" },
+    });
+    reg.tag("team/app", "1", reg.addPlatformManifest("linux/amd64"));
+    let answer: object = {};
+    net.serve("https://auth.example.com", () => ({ status: 200, body: answer }));
+    for (const token of ["a\r\nX-Injected: 1", "two words", "x".repeat(16 * 1024 + 1)]) {
+      answer = { token, expires_in: 300 };
+      const error = await rejection(makeClient().resolve(ref("reg.example.com/team/app:1")));
+      expect(error.code, token.slice(0, 20)).toBe("INVALID_RESPONSE");
+      expect(error.message).toContain("no usable token");
+    }
+    expect(net.requestsTo("https://reg.example.com").every((r) => r.headers.authorization === undefined)).toBe(true);
   });
 });
