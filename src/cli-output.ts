@@ -3,6 +3,7 @@
 import type { FoundReference } from "./dockerfile/types.js";
 import type { Plan, ScannedFile } from "./plan.js";
 import { imageName } from "./reference.js";
+import { visible } from "./visible.js";
 
 export interface ScanJsonReference {
   kind: FoundReference["kind"];
@@ -40,8 +41,12 @@ function status(r: FoundReference): string {
   return r.reference?.digest ? "pinned" : "unpinned";
 }
 
-/** Left-aligned columns, for terminals. */
-export function table(header: string[], rows: string[][]): string {
+/**
+ * Left-aligned columns, for terminals. Cells hold file names, reference text and registry messages, so their control
+ * characters are shown as escapes: an ESC sequence in a Dockerfile must not reach the terminal.
+ */
+export function table(header: string[], raw: string[][]): string {
+  const rows = raw.map((row) => row.map(visible));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells

@@ -12,6 +12,7 @@ import { formatReference, imageName, parseReference } from "./reference.js";
 import { RegistryClient, registryOptionsFromEnv } from "./registry/client.js";
 import { RegistryError } from "./registry/types.js";
 import { renderPlan, renderScan, scanJson, planJson } from "./cli-output.js";
+import { safeJson, visible } from "./visible.js";
 
 /** Files larger than this are not Dockerfiles anyone writes by hand; skipped with a warning. */
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -62,7 +63,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
       },
     });
   } catch (error) {
-    io.stderr(`digest-pin: ${(error as Error).message}\n\n${USAGE}\n`);
+    io.stderr(`digest-pin: ${visible((error as Error).message)}\n\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -91,10 +92,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
+    // Messages quote arguments, file names and registry text: control characters are shown, not sent.
     if (error instanceof UsageError) {
-      io.stderr(`digest-pin: ${error.message}\n\n${USAGE}\n`);
+      io.stderr(`digest-pin: ${visible(error.message)}\n\n${USAGE}\n`);
     } else {
-      io.stderr(`digest-pin: ${(error as Error).message}\n`);
+      io.stderr(`digest-pin: ${visible((error as Error).message)}\n`);
     }
     return 2;
   }
@@ -133,7 +135,7 @@ export async function scanDirectory(dir: string, warn: (text: string) => void): 
   for (const path of paths) {
     const bytes = await readFile(join(dir, path));
     if (bytes.length > MAX_FILE_BYTES) {
-      warn(`digest-pin: skipping ${path}: larger than 1 MiB\n`);
+      warn(`digest-pin: skipping ${visible(path)}: larger than 1 MiB\n`);
       continue;
     }
     files.push({ path, references: scanDockerfile(bytes) });
@@ -143,7 +145,7 @@ export async function scanDirectory(dir: string, warn: (text: string) => void): 
 
 async function scanCommand(dir: string, json: boolean, io: Io): Promise<number> {
   const files = await scanDirectory(dir, io.stderr);
-  io.stdout(json ? `${JSON.stringify(scanJson(files), null, 2)}\n` : renderScan(files));
+  io.stdout(json ? `${safeJson(scanJson(files), 2)}\n` : renderScan(files));
   return 0;
 }
 
@@ -162,9 +164,9 @@ async function resolveCommand(text: string, flags: RegistryFlags & { json: boole
         digest: resolution.digest,
         mediaType: resolution.mediaType,
       };
-      io.stdout(`${JSON.stringify(out)}\n`);
+      io.stdout(`${safeJson(out)}\n`);
     } else {
-      io.stdout(`${resolution.digest}\n`);
+      io.stdout(`${resolution.digest}\n`); // validated: sha256 and hex digits only
     }
     return 0;
   } catch (error) {
@@ -199,7 +201,7 @@ async function pinCommand(
       await writeFile(full, applyEdits(await readFile(full), editsFor(result.changes, path)));
     }
   }
-  io.stdout(flags.json ? `${JSON.stringify(planJson(result), null, 2)}\n` : renderPlan(result, command));
+  io.stdout(flags.json ? `${safeJson(planJson(result), 2)}\n` : renderPlan(result, command));
   if (result.errors.length > 0) return 2;
   return command === "check" && result.changes.length > 0 ? 1 : 0;
 }

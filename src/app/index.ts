@@ -6,6 +6,7 @@ import { CONFIG_PATH } from "../github/config.js";
 import { enableConditionalRequests, MemoryConditionalCache } from "../github/conditional.js";
 import { branchFor, type Octokit } from "../github/files.js";
 import { instrumentOctokit } from "../github/instrument.js";
+import { inlineCode, inlineText } from "../github/markdown.js";
 import { MemoryJobQueue } from "../jobs/memory-queue.js";
 import { connectRedis } from "../jobs/redis.js";
 import { RedisJobQueue } from "../jobs/redis-queue.js";
@@ -59,6 +60,12 @@ const HANDLER_WRITE_WAIT_MS = 300;
  * and anyone who captured a signed body can send it again.
  */
 const COMMAND_MEMORY_MS = 3 * 24 * 3600 * 1000;
+
+/**
+ * A person without write access is told so at most once an hour on an issue, however many commands they post: the
+ * app's voice is not theirs to make repeat itself (SECURITY.md promises one reply).
+ */
+const REFUSAL_INTERVAL_MS = 3600 * 1000;
 
 function boundedWrite(write: Promise<unknown>, onError: (error: unknown) => void): Promise<void> {
   const done = write.then(() => undefined, onError);
@@ -192,7 +199,9 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
           return;
         }
         jobLog.error({ err: error }, "scan failed");
-        reply = `digest-pin could not finish the scan: ${(error as Error).message}. It will try again on the next trigger.`;
+        reply =
+          `digest-pin could not finish the scan: ${inlineText((error as Error).message)}. ` +
+          "It will try again on the next trigger.";
         if (job.replyTo.length === 0) throw error;
       } finally {
         metrics.observeJob(job.drift ? "drift" : "scan", (Date.now() - started) / 1000);
@@ -312,8 +321,9 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         await boundedWrite(octokit.rest.issues.createComment(context.issue({ body })), failed("reply"));
       };
 
+      const author = payload.comment.user ?? payload.sender;
       const permission = await octokit.rest.repos
-        .getCollaboratorPermissionLevel(context.repo({ username: payload.comment.user?.login ?? payload.sender.login }))
+        .getCollaboratorPermissionLevel(context.repo({ username: author.login }))
         .then(
           ({ data }) => ({ permission: data.permission, role: data.role_name }),
           (error: { status?: number }) => {
@@ -323,13 +333,22 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
           },
         );
       if (!canRunCommands(permission.permission, permission.role)) {
+        const refused = `refusal:${payload.installation.id}:${payload.repository.id}:${issueNumber}:${author.id}`;
+        if (!(await store.setIfAbsent(refused, context.id, REFUSAL_INTERVAL_MS))) {
+          log.info(
+            { repository: payload.repository.full_name, issue: issueNumber, user: author.login, delivery: context.id },
+            "command from a user without write access ignored: already told within the hour",
+          );
+          await answered();
+          return;
+        }
         await reply(
-          `@${payload.sender.login} digest-pin commands need write access to this repository; yours is \`${permission.permission}\`.`,
+          `@${author.login} digest-pin commands need write access to this repository; yours is \`${permission.permission}\`.`,
         );
         return;
       }
       if (command.name === "unknown") {
-        await reply(`Unknown command \`${command.text.slice(0, 100)}\`.\n\n${HELP}`);
+        await reply(`Unknown command ${inlineCode(command.text.slice(0, 100))}.\n\n${HELP}`);
         return;
       }
       if (command.name === "recreate") {

@@ -7,6 +7,8 @@ import { reportConfigError, resolveConfigError } from "../github/config-issue.js
 import { readRepository, type Octokit } from "../github/files.js";
 import { fingerprint, isUnchanged, type RepoState, type RepoStateCache } from "./repo-state.js";
 import { declinedDigests, syncPullRequest, type SyncResult } from "../github/pull-request.js";
+import { errorItem } from "../github/body.js";
+import { codeBlock, inlineText } from "../github/markdown.js";
 import { formatPlatforms, plan, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
 import type { Resolver } from "../registry/types.js";
 import { parseReference } from "../reference.js";
@@ -164,7 +166,7 @@ export function summarize(outcome: ScanOutcome): string {
   }
   if (outcome.status === "cached") return "digest-pin found nothing new since the last scan.";
   if (outcome.status === "config-error") {
-    return `digest-pin did not scan: the configuration is invalid (see #${outcome.issue}).\n\n> ${outcome.error}`;
+    return `digest-pin did not scan: the configuration is invalid (see #${outcome.issue}).\n\n${codeBlock(outcome.error)}`;
   }
   const { plan: p, sync } = outcome;
   const pinned = p.changes.filter((c) => c.oldDigest === null).length;
@@ -178,14 +180,15 @@ export function summarize(outcome: ScanOutcome): string {
       `${p.current.length} current, ${p.skipped.length} skipped${skipped ? ` (${skipped})` : ""}, ` +
       `${p.errors.length} error${p.errors.length === 1 ? "" : "s"}.`,
   ];
-  for (const e of p.errors) lines.push(`- \`${e.path}\` line ${e.line}: \`${e.text}\`: ${e.error}`);
+  for (const e of p.errors) lines.push(errorItem(e));
   const link = sync.pull ? ` #${sync.pull.number} (${sync.pull.url})` : "";
   const action: Record<SyncResult["action"], string> = {
     opened: `Opened${link}.`,
     updated: `Updated${link}.`,
     unchanged: `The pull request${link} is already current.`,
     closed: `Nothing left to change: closed${link}.`,
-    blocked: `Left the branch alone: ${sync.detail ?? "someone else pushed to it"}${link ? ` (${link.trim()})` : ""}.`,
+    // The detail may name the default branch, which the repository chose.
+    blocked: `Left the branch alone: ${inlineText(sync.detail ?? "someone else pushed to it")}${link ? ` (${link.trim()})` : ""}.`,
     none: "Nothing to change.",
   };
   lines.push("", action[sync.action]);

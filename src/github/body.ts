@@ -1,6 +1,7 @@
 // The words people read: pull request title and body, comment replies.
 
-import type { Change, Plan } from "../plan.js";
+import type { Change, Plan, PlanError } from "../plan.js";
+import { inlineCode, inlineText } from "./markdown.js";
 
 export const TITLE_PIN = "Pin container images to digests";
 export const TITLE_UPDATE = "Update container image digests";
@@ -9,23 +10,18 @@ export function titleFor(changes: readonly Change[]): string {
   return changes.some((c) => c.oldDigest === null) ? TITLE_PIN : TITLE_UPDATE;
 }
 
-/** Table cells must not break the Markdown table. */
-function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ");
-}
-
 /**
- * Inline code outside a table: backslashes do not escape inside code spans, so the fence grows instead to be longer
- * than any run of backticks in the text.
+ * A reference that could not be resolved, as a list item: its path and text as code, the registry's message as text.
+ *
+ * @example
+ * errorItem({ path: "Dockerfile", line: 3, text: "node:20", error: "429 Too Many Requests" })
+ * // "- `Dockerfile` line 3: `node:20`: 429 Too Many Requests"
  */
-function code(text: string): string {
-  const flat = text.replace(/[\r\n]+/g, " ");
-  const longest = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
-  const fence = "`".repeat(longest + 1);
-  const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
-  return `${fence}${pad}${flat}${pad}${fence}`;
+export function errorItem(e: PlanError): string {
+  return `- ${inlineCode(e.path)} line ${e.line}: ${inlineCode(e.text)}: ${inlineText(e.error)}`;
 }
 
+/** A digest the app validated: only its algorithm and hex digits, nothing to escape. */
 function shortDigest(digest: string | null): string {
   if (digest === null) return "—";
   const [algorithm, hex = ""] = digest.split(":");
@@ -44,12 +40,13 @@ export function renderBody(p: Plan, marker: string): string {
   lines.push("| --- | ---: | --- | --- | --- | --- | --- |");
   for (const c of p.changes) {
     lines.push(
-      `| ${cell(c.path)} | ${c.line} | ${cell(c.image)} | ${cell(c.tag)} | ${shortDigest(c.oldDigest)} | ${shortDigest(c.newDigest)} | ${cell(c.platforms?.join(", ") ?? "")} |`,
+      `| ${inlineText(c.path)} | ${c.line} | ${inlineText(c.image)} | ${inlineText(c.tag)} | ${shortDigest(c.oldDigest)} | ` +
+        `${shortDigest(c.newDigest)} | ${inlineText(c.platforms?.join(", ") ?? "")} |`,
     );
   }
   if (p.errors.length > 0) {
     lines.push("", "**Could not be resolved** (left unchanged; retried on the next run):", "");
-    for (const e of p.errors) lines.push(`- ${code(e.path)} line ${e.line}: ${code(e.text)}: ${cell(e.error)}`);
+    for (const e of p.errors) lines.push(errorItem(e));
   }
   lines.push(
     "",

@@ -15,5 +15,7 @@ export interface KeyValueStore {
   get(key: string): Promise<string | null>;
   /** ttlMs 0 or absent: no expiry. */
   set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Set only when the key has no (unexpired) value, atomically across replicas; true when this call set it. */
+  setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean>;
   delete(key: string): Promise<void>;
 }

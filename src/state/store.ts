@@ -52,6 +52,14 @@ export class MemoryStore implements KeyValueStore {
     if (this.entries.size > this.maxEntries) this.evict();
   }
 
+  async setIfAbsent(key: string, value: string, ttlMs = 0): Promise<boolean> {
+    // No await between the check and the set: one process cannot interleave another caller here.
+    const entry = this.entries.get(key);
+    if (entry && !this.expired(entry)) return false;
+    await this.set(key, value, ttlMs);
+    return true;
+  }
+
   async delete(key: string): Promise<void> {
     this.entries.delete(key);
   }
@@ -102,6 +110,15 @@ export class RedisStore implements KeyValueStore {
     checkTtl(ttlMs);
     if (ttlMs > 0) await this.redis.set(this.prefix + key, value, "PX", Math.ceil(ttlMs));
     else await this.redis.set(this.prefix + key, value);
+  }
+
+  async setIfAbsent(key: string, value: string, ttlMs = 0): Promise<boolean> {
+    checkTtl(ttlMs);
+    const answer =
+      ttlMs > 0
+        ? await this.redis.set(this.prefix + key, value, "PX", Math.ceil(ttlMs), "NX")
+        : await this.redis.set(this.prefix + key, value, "NX");
+    return answer === "OK";
   }
 
   async delete(key: string): Promise<void> {

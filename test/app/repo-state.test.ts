@@ -137,6 +137,7 @@ describe("RepoStateCache", () => {
         writes.set(k, v);
         return store.set(k, v, ttl);
       },
+      setIfAbsent: (k, v, ttl) => store.setIfAbsent(k, v, ttl),
       delete: (k) => store.delete(k),
     };
     const cache = new RepoStateCache(spy);

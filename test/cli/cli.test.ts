@@ -3,7 +3,8 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalRegistry, registryAvailability } from "../../bench/harness/registry.js";
-import { checkout, cli } from "../helpers/cli.js";
+import { checkout, cli, type Run } from "../helpers/cli.js";
+import { BadRegistry } from "../faults/harness.js";
 
 describe("digest-pin scan", () => {
   it("prints the JSON contract for every kind of reference, in file order", async () => {
@@ -77,6 +78,73 @@ describe("digest-pin scan", () => {
     const { code, stderr } = await cli(["frobnicate"]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/unknown command "frobnicate"[\s\S]*Usage/);
+  });
+});
+
+describe("control characters in what the CLI prints", () => {
+  const OSC52 = "\u001b]52;c;aGk=\u0007"; // writes "hi" to the clipboard of many terminals
+  const SHOWN = "\\x1b]52;c;aGk=\\x07";
+  const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+  let bad: BadRegistry;
+  let dir: string;
+  const name = `x${OSC52}.Dockerfile`;
+
+  beforeAll(async () => {
+    bad = await BadRegistry.start();
+    // A registry message with a bidi override: control characters are stripped from registry text, bidi ones were not.
+    bad.set("evil/app", { kind: "status", status: 405, body: JSON.stringify({ errors: [{ message: "\u202eevil" }] }) });
+    dir = await checkout({
+      [name]: `FROM ${OSC52}evil:1\nFROM alpine\u009b31m:3\nFROM ${bad.host}/evil/app:1\n`,
+      [`big${OSC52}.Dockerfile`]: "#".repeat(1024 * 1024 + 1),
+    });
+  });
+  afterAll(async () => {
+    await bad?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const expectNoRaw = (run: Run) => {
+    expect(run.stdout).not.toMatch(RAW);
+    expect(run.stderr).not.toMatch(RAW);
+  };
+
+  it("scan shows ESC sequences in file names and references as escapes, on stdout and stderr", async () => {
+    const run = await cli(["scan", dir]);
+    expectNoRaw(run);
+    expect(run.stdout).toContain(`x${SHOWN}.Dockerfile:1`);
+    expect(run.stdout).toContain(`${SHOWN}evil:1`);
+    expect(run.stdout).toContain("alpine\\x9b31m:3");
+    expect(run.stderr).toContain(`skipping big${SHOWN}.Dockerfile: larger than 1 MiB`);
+  });
+
+  it("check shows registry messages with bidi controls as escapes", async () => {
+    const run = await cli(["check", dir, "--insecure-registry", bad.host]);
+    expect(run.code).toBe(2);
+    expectNoRaw(run);
+    expect(run.stdout).toMatch(/Could not resolve[\s\S]*\\u202eevil/);
+    expect(run.stdout).toMatch(/Skipped[\s\S]*\\x1b\]52/);
+  });
+
+  it("--json keeps every character exactly, escaped as JSON", async () => {
+    const scan = await cli(["scan", dir, "--json"]);
+    expectNoRaw(scan);
+    const files = (JSON.parse(scan.stdout) as { files: { path: string; references: { text: string }[] }[] }).files;
+    expect(files.map((f) => f.path)).toEqual([name]);
+    expect(files[0]?.references.map((r) => r.text)).toEqual([`${OSC52}evil:1`, "alpine\u009b31m:3", `${bad.host}/evil/app:1`]);
+    const check = await cli(["check", dir, "--json", "--insecure-registry", bad.host]);
+    expectNoRaw(check);
+    const errors = (JSON.parse(check.stdout) as { errors: { error: string }[] }).errors;
+    expect(errors[0]?.error).toContain("\u202eevil");
+  });
+
+  it("error messages quoting arguments show them escaped", async () => {
+    const invalid = await cli(["resolve", `${OSC52}x`]);
+    expect(invalid.code).toBe(2);
+    expectNoRaw(invalid);
+    expect(invalid.stderr).toContain(`invalid reference "${SHOWN}x"`);
+    const unknown = await cli([OSC52]);
+    expectNoRaw(unknown);
+    expect(unknown.stderr).toContain(`unknown command "${SHOWN}"`);
   });
 });
 

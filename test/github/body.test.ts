@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { renderBody, titleFor, TITLE_PIN, TITLE_UPDATE } from "../../src/github/body.js";
 import { readMarker, renderMarker, type Marker } from "../../src/github/marker.js";
 import type { Change, Plan, PlanError } from "../../src/plan.js";
+import { autoReferences, checkGfm, renderGfm, tagsOf, textOf } from "../helpers/gfm.js";
 
 const D1 = `sha256:${"1".repeat(12)}${"a".repeat(52)}`;
 const D2 = `sha256:${"2".repeat(12)}${"b".repeat(52)}`;
@@ -147,5 +148,51 @@ describe("renderBody", () => {
     const body = renderBody(planOf([pin()]), renderMarker(marker));
     expect(body.endsWith(renderMarker(marker))).toBe(true);
     expect(readMarker(body)).toEqual(marker);
+  });
+});
+
+describe("renderBody with text from a hostile registry and repository", () => {
+  const hasGfm = checkGfm("rendering pull request bodies with cmark-gfm");
+  const EVIL = "see [docs](https://evil.example/) @acme/admins #1 <img src=x onerror=alert(1)> `x`";
+  const body = () =>
+    renderBody(
+      planOf(
+        [
+          pin({
+            path: "svc/<details>@acme|x/Dockerfile",
+            platforms: ["<img src=x onerror=alert(1)>/@acme/admins", "linux/amd64 [x](https://evil.example/)"],
+          }),
+        ],
+        [{ path: "a/@acme/Dockerfile", line: 2, text: "x:1", error: EVIL }],
+      ),
+      MARKER,
+    );
+
+  it("escapes paths, platforms and registry messages in the Markdown", () => {
+    const md = body();
+    // The app's own <details> and the marker are the only HTML: as many `<` as in a body without hostile text.
+    expect(md.match(/</g)).toHaveLength(renderBody(planOf([pin()]), MARKER).match(/</g)?.length ?? 0);
+    expect(md).toContain("<details><summary>Why digests?</summary>");
+    const [row] = rows(md);
+    expect(cells(row ?? "")).toHaveLength(7);
+    expect(cells(row ?? "")[6]).toBe(
+      "&lt;img src=x onerror=alert(1)&gt;/@\u200bacme/admins, linux/amd64 \\[x\\](https\\://evil.example/)",
+    );
+    const item = md.split("\n").find((l) => l.startsWith("- `a/"));
+    expect(item).toBe(
+      "- `a/@acme/Dockerfile` line 2: `x:1`: see \\[docs\\](https\\://evil.example/) @\u200bacme/admins \\#\u200b1 " +
+        "&lt;img src=x onerror=alert(1)&gt; \\`x\\`",
+    );
+  });
+
+  it.skipIf(!hasGfm)("renders no link, image, mention or reference, and shows the text as it came", () => {
+    const html = renderGfm(body());
+    expect(tagsOf(html).filter((t) => ["a", "img", "script"].includes(t))).toEqual([]);
+    expect(tagsOf(html).filter((t) => t === "details")).toHaveLength(1);
+    expect(autoReferences(html)).toEqual([]);
+    const text = textOf(html).replace(/\u200b/g, "");
+    expect(text).toContain("<img src=x onerror=alert(1)>/@acme/admins, linux/amd64 [x](https://evil.example/)");
+    expect(text).toContain(`a/@acme/Dockerfile line 2: x:1: ${EVIL}`);
+    expect(text).toContain("svc/<details>@acme|x/Dockerfile");
   });
 });

@@ -167,6 +167,11 @@ class SpyStore implements KeyValueStore {
     this.keys.add(key);
     return this.inner.set(key, value, ttlMs);
   }
+  async setIfAbsent(key: string, value: string, ttlMs?: number) {
+    if (this.failing) throw new Error("store down");
+    this.keys.add(key);
+    return this.inner.setIfAbsent(key, value, ttlMs);
+  }
   async delete(key: string) {
     return this.inner.delete(key);
   }

@@ -47,6 +47,20 @@ describe("MemoryStore", () => {
     expect(await store.get("k")).toBe("3");
   });
 
+  it("setIfAbsent sets only a missing or expired key, and says whether it did", async () => {
+    let now = 0;
+    const store = new MemoryStore({ now: () => now });
+    expect(await store.setIfAbsent("k", "first", 100)).toBe(true);
+    expect(await store.setIfAbsent("k", "second", 100)).toBe(false);
+    expect(await store.get("k")).toBe("first");
+    now = 100;
+    expect(await store.setIfAbsent("k", "third", 100)).toBe(true);
+    expect(await store.get("k")).toBe("third");
+    // Concurrent callers in one process: exactly one wins.
+    const wins = await Promise.all(Array.from({ length: 20 }, (_, i) => store.setIfAbsent("race", String(i), 100)));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+  });
+
   it("keeps at most maxEntries, dropping expired entries first, then the least recently used", async () => {
     let now = 0;
     const store = new MemoryStore({ maxEntries: 3, now: () => now });
@@ -105,6 +119,21 @@ describe.skipIf(!hasRedis)("RedisStore", () => {
       await expect(store.set("c", "v", -5)).rejects.toThrow(RangeError);
     } finally {
       await store.close();
+    }
+  });
+
+  it("setIfAbsent is one SET NX: one of many concurrent callers on separate connections wins, with the TTL", async () => {
+    const stores = Array.from({ length: 5 }, () => new RedisStore({ redis: server.url, prefix: "digest-pin:nx:" }));
+    try {
+      const wins = await Promise.all(stores.map((store, i) => store.setIfAbsent("k", String(i), 10_000)));
+      expect(wins.filter(Boolean)).toHaveLength(1);
+      expect(await redis.get("digest-pin:nx:k")).toBe(String(wins.indexOf(true)));
+      expect(await redis.pttl("digest-pin:nx:k")).toBeGreaterThan(9000);
+      expect(await stores[0]?.setIfAbsent("k", "again")).toBe(false);
+      expect(await stores[0]?.setIfAbsent("forever", "v")).toBe(true);
+      expect(await redis.pttl("digest-pin:nx:forever")).toBe(-1);
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
     }
   });
 

@@ -1,0 +1,91 @@
+// Text from registries and repositories in GitHub Markdown. A registry's error text, an index's platform strings, file
+// paths, reference text and config errors reach pull requests, issues and replies written in the app's voice, so none
+// of it may become a link, an image, HTML, a mention that notifies a team, a reference to another issue, or formatting
+// that breaks the table. Text the app writes itself needs none of this.
+//
+// How GitHub renders (cmark-gfm, then its own filters) decides what works:
+// - Markdown syntax (emphasis, code, links, images, tables, math) yields to a backslash before the character.
+// - HTML tags and entities yield to `&lt;`, `&gt;` and `&amp;`; then the text holds no `<` at all.
+// - Bare URLs and `www.` links are found while parsing, at an unescaped `:` followed by `//` and at a literal `www.`,
+//   so `https\://` and `www\.` stay text.
+// - Mentions (`@user`, `@org/team`), e-mail links and issue references (`#1`, `owner/repo#1`, `GH-1`) are found in the
+//   rendered text, after backslashes are gone: `\@` still notifies. A zero-width space after `@`, `#` or `GH-` breaks
+//   them and shows nothing (what Dependabot and Renovate do).
+
+import { visible } from "../visible.js";
+
+const ZERO_WIDTH_SPACE = "\u200b";
+
+/**
+ * Characters with a meaning in GitHub Markdown wherever they stand, inline: escapes, code, emphasis, strikethrough,
+ * links and images, table cells, headings, math, HTML and entities. `!`, `(` and `)` act only next to `[` and `]`.
+ */
+const SYNTAX = /[\\`*_~[\]|#$<>&]/g;
+const ENTITIES: Record<string, string> = { "<": "&lt;", ">": "&gt;", "&": "&amp;" };
+
+/** Line breaks and tabs become spaces: the text stays on its line, in its list item or its table cell. */
+function flatten(text: string): string {
+  return text.replace(/\r\n|[\r\n\t\v\f]/g, " ");
+}
+
+/**
+ * Text for a paragraph, a list item or a table cell, shown as written: nothing in it links, mentions, renders as HTML
+ * or formats; control characters are shown as escapes (`\x1b`, `\u202e`). For text inside a line: a line that starts
+ * with it may still start a list (`- x`), which is harmless.
+ *
+ * @example
+ * inlineText("see [docs](https://evil.example/) @acme/admins #1") //
+ *   "see \\[docs\\](https\\://evil.example/) @\u200bacme/admins \\#\u200b1"
+ */
+export function inlineText(text: string): string {
+  return visible(flatten(text))
+    .replace(SYNTAX, (char, at: number, all: string) =>
+      char === "_" && isAlnum(all[at - 1]) && isAlnum(all[at + 1]) ? char : (ENTITIES[char] ?? `\\${char}`),
+    )
+    .replace(/:(?=\/\/)/g, "\\:")
+    .replace(/(www)\./gi, "$1\\.")
+    .replace(/@|\\#(?=\d)|\bGH-(?=\d)/gi, (found) => found + ZERO_WIDTH_SPACE);
+}
+
+/**
+ * An inline code span, for paths and reference text people may copy: inside one nothing links, mentions or renders,
+ * and backslashes do not escape, so the fence grows instead to be longer than any run of backticks in the text.
+ * Not for table cells (a `|` there ends the cell even inside code).
+ *
+ * @example
+ * inlineCode("a`b") // "``a`b``"
+ */
+export function inlineCode(text: string): string {
+  const flat = visible(flatten(text));
+  const fence = "`".repeat(longestRun(flat, "`") + 1);
+  const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/**
+ * A fenced code block for text with several lines (a config error): shown exactly, control characters as escapes,
+ * with a fence longer than any run of backticks in it, so nothing in the text can close it.
+ *
+ * @example
+ * codeBlock("x ``` y") // "````\nx ``` y\n````"
+ */
+export function codeBlock(text: string): string {
+  const lines = text.split(/\r\n|\r|\n/).map(visible).join("\n");
+  const fence = "`".repeat(Math.max(3, longestRun(lines, "`") + 1));
+  return `${fence}\n${lines}\n${fence}`;
+}
+
+/** An `_` between two letters or digits can neither open nor close emphasis: `DIGEST_PIN_X` stays readable. */
+function isAlnum(char: string | undefined): boolean {
+  return char !== undefined && /[A-Za-z0-9]/.test(char);
+}
+
+function longestRun(text: string, char: string): number {
+  let longest = 0;
+  let run = 0;
+  for (const c of text) {
+    run = c === char ? run + 1 : 0;
+    longest = Math.max(longest, run);
+  }
+  return longest;
+}
