@@ -13,6 +13,7 @@ import { RegistryClient, registryOptionsFromEnv } from "./registry/client.js";
 import { RegistryError } from "./registry/types.js";
 import { renderPlan, renderScan, scanJson, planJson } from "./cli-output.js";
 import { safeJson, visible } from "./visible.js";
+import { annotationRoot, renderAnnotations } from "./cli-annotations.js";
 
 /** Files larger than this are not Dockerfiles anyone writes by hand; skipped with a warning. */
 const MAX_FILE_BYTES = 1024 * 1024;
@@ -26,7 +27,8 @@ Commands:
   check [DIR]       like pin, but write nothing; exit 1 when anything would change
 
 Options:
-  --json                          machine-readable output
+  --json                          machine-readable output (same as --format json)
+  --format text|json|github       github (pin, check): workflow commands that annotate the pull request
   --insecure-registry HOST[:PORT] allow plain HTTP and private addresses for this registry (repeatable)
   --mirror REGISTRY=HOST          resolve REGISTRY's images through a mirror (repeatable)
   --auth-file PATH                Docker config.json with registry credentials
@@ -54,6 +56,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
       allowPositionals: true,
       options: {
         json: { type: "boolean", default: false },
+        format: { type: "string" },
         "insecure-registry": { type: "string", multiple: true, default: [] },
         mirror: { type: "string", multiple: true, default: [] },
         "auth-file": { type: "string" },
@@ -78,6 +81,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
   }
 
   try {
+    if (values.format !== undefined && !["text", "json", "github"].includes(values.format)) {
+      throw new UsageError(`--format must be text, json or github, not "${values.format}"`);
+    }
+    if (values.format === "github" && command !== "pin" && command !== "check") {
+      throw new UsageError("--format github applies to pin and check");
+    }
+    if (values.format === "json") values.json = true;
     switch (command) {
       case "scan":
         return await scanCommand(rest[0] ?? ".", values.json, io);
@@ -180,7 +190,7 @@ async function resolveCommand(text: string, flags: RegistryFlags & { json: boole
 async function pinCommand(
   command: "pin" | "check",
   dir: string,
-  flags: RegistryFlags & { json: boolean; "no-pin-unpinned": boolean },
+  flags: RegistryFlags & { json: boolean; format?: string; "no-pin-unpinned": boolean },
   env: NodeJS.ProcessEnv,
   io: Io,
 ): Promise<number> {
@@ -201,7 +211,13 @@ async function pinCommand(
       await writeFile(full, applyEdits(await readFile(full), editsFor(result.changes, path)));
     }
   }
-  io.stdout(flags.json ? `${safeJson(planJson(result), 2)}\n` : renderPlan(result, command));
+  io.stdout(
+    flags.format === "github"
+      ? renderAnnotations(result, { root: annotationRoot(dir, process.cwd()) })
+      : flags.json
+        ? `${safeJson(planJson(result), 2)}\n`
+        : renderPlan(result, command),
+  );
   if (result.errors.length > 0) return 2;
   return command === "check" && result.changes.length > 0 ? 1 : 0;
 }

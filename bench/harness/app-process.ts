@@ -60,19 +60,34 @@ export function signature(body: string, secret = WEBHOOK_SECRET): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
+export interface StartOptions {
+  /** The working directory (where Probot reads and writes .env); default this process's. */
+  cwd?: string;
+  /** Pass APP_ID, PRIVATE_KEY and WEBHOOK_SECRET (default true); false starts in setup mode unless cwd has a .env. */
+  credentials?: boolean;
+  /** The port to listen on (default a free one). */
+  port?: number;
+  /** The script to run instead of the app's main (e.g. the container's entry point), with no arguments. */
+  script?: string;
+}
+
 /** Start the built app with GHE_HOST at `githubHost` (`127.0.0.1:PORT`); resolves once /healthz answers. */
-export async function startAppProcess(githubHost: string, env: Record<string, string> = {}): Promise<AppProcess> {
-  const main = mainScript();
+export async function startAppProcess(
+  githubHost: string,
+  env: Record<string, string> = {},
+  options: StartOptions = {},
+): Promise<AppProcess> {
+  const main = options.script ?? mainScript();
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
+  const credentials = options.credentials === false ? {} : { APP_ID: "4242", PRIVATE_KEY: testPrivateKey(), WEBHOOK_SECRET };
   const child = spawn(process.execPath, [main], {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      APP_ID: "4242",
-      PRIVATE_KEY: testPrivateKey(),
-      WEBHOOK_SECRET,
+      ...credentials,
       GHE_HOST: githubHost,
       GHE_PROTOCOL: "http",
       PORT: String(port),

@@ -38,6 +38,7 @@ import {
   weakEtag,
   wrappedBase64,
 } from "./http-util.js";
+import { ManifestFlow, verifyAppJwt } from "./fake-github-manifest.js";
 import { createExecutor } from "./graphql.js";
 import { githubSchema, type GraphqlContext } from "./graphql-schema.js";
 
@@ -392,6 +393,8 @@ export class FakeGitHub {
   readonly calls: CallRecord[] = [];
   readonly unknownRoutes: string[] = [];
   readonly tokenRequests: TokenRequest[] = [];
+  /** Apps registered from a manifest (the setup flow), in order. */
+  readonly manifests: ManifestFlow;
 
   private server!: http.Server;
   private port = 0;
@@ -436,6 +439,7 @@ export class FakeGitHub {
     };
     this.createdAt = isoSeconds(this.now());
     this.graphqlBlobTextLimit = options.graphqlBlobTextLimit ?? 512 * 1024;
+    this.manifests = new ManifestFlow(this.now);
     this.bot = this.ensureUser(options.botLogin ?? `${this.appSlug}[bot]`, "Bot");
     this.ensureUser(this.userLogin, "User");
     this.registerRoutes();
@@ -980,7 +984,10 @@ export class FakeGitHub {
         throw notFound();
       } else {
         let body: Record<string, unknown> = {};
-        if (rawBody.length > 0) {
+        if (rawBody.length > 0 && /^application\/x-www-form-urlencoded\b/.test(req.headers["content-type"] ?? "")) {
+          // A browser's form post (the manifest flow's registration page).
+          body = Object.fromEntries(new URLSearchParams(rawBody.toString("utf8")));
+        } else if (rawBody.length > 0) {
           try {
             const parsed: unknown = JSON.parse(rawBody.toString("utf8"));
             body = parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>) : { _: parsed };
@@ -1068,7 +1075,14 @@ export class FakeGitHub {
     const m = /^(token|bearer)\s+(\S+)\s*$/i.exec(header);
     if (!m) throw new HttpError(401, "Bad credentials");
     const value = m[2] as string;
-    if ((m[1] as string).toLowerCase() === "bearer" && value.split(".").length === 3) return { kind: "app" };
+    if ((m[1] as string).toLowerCase() === "bearer" && value.split(".").length === 3) {
+      // Once an app was registered from a manifest, its JWTs must be signed with the key GitHub gave it.
+      const key = this.manifests.appKey;
+      const clientId = this.manifests.registrations.find((r) => r.converted)?.clientId ?? "";
+      const problem = key && verifyAppJwt(value, key, [String(this.appId), clientId], this.now());
+      if (problem) throw new HttpError(401, problem);
+      return { kind: "app" };
+    }
     const token = this.tokens.get(value);
     if (token) {
       if (token.expiresAt <= this.now()) throw new HttpError(401, "Bad credentials");
@@ -1918,6 +1932,45 @@ export class FakeGitHub {
   }
 
   private registerRoutes(): void {
+    // --- Registering an app from a manifest (browser pages, then the code exchange) -------------
+    const register = (ctx: Ctx, owner: { login: string; type: "User" | "Organization" }): Reply => {
+      const result = this.manifests.register(ctx.body, owner, ctx.query.get("state"));
+      if ("problem" in result) throw new HttpError(422, result.problem);
+      return { status: 302, headers: { location: result.location }, raw: Buffer.alloc(0), contentType: "text/html" };
+    };
+    this.on("POST /settings/apps/new", "any", (ctx) => register(ctx, { login: this.userLogin, type: "User" }));
+    this.on("POST /organizations/{org}/settings/apps/new", "any", (ctx) => {
+      this.ensureUser(ctx.params.org as string, "Organization");
+      return register(ctx, { login: ctx.params.org as string, type: "Organization" });
+    });
+    this.on("POST /app-manifests/{code}/conversions", "any", (ctx) => {
+      const r = this.manifests.convert(ctx.params.code as string);
+      if (!r) throw notFound();
+      const manifest = r.manifest;
+      return {
+        status: 201,
+        body: {
+          id: this.appId,
+          slug: this.appSlug,
+          node_id: Buffer.from(`03:App${this.appId}`).toString("base64"),
+          client_id: r.clientId,
+          owner: this.userJson(this.ensureUser(r.owner.login, r.owner.type)),
+          name: typeof manifest.name === "string" ? manifest.name : this.appName,
+          description: typeof manifest.description === "string" ? manifest.description : "",
+          external_url: manifest.url,
+          html_url: `${this.url}/apps/${this.appSlug}`,
+          created_at: isoSeconds(r.createdAt),
+          updated_at: isoSeconds(r.createdAt),
+          permissions: { metadata: "read", ...(manifest.default_permissions as Record<string, string> | undefined) },
+          events: manifest.default_events ?? [],
+          installations_count: 0,
+          client_secret: r.clientSecret,
+          webhook_secret: r.webhookSecret,
+          pem: r.pem,
+        },
+      };
+    });
+
     // --- App ----------------------------------------------------------------------------------
     this.on("GET /app", "app", () => ({
       status: 200,

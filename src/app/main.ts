@@ -1,6 +1,9 @@
-// `npm start`: run the app. Without APP_ID/PRIVATE_KEY/WEBHOOK_SECRET Probot serves its setup page instead,
-// which registers the app on GitHub from app.yml.
+// `npm start`: run the app. Without APP_ID/PRIVATE_KEY/WEBHOOK_SECRET it serves the setup page instead (setup/server.ts),
+// which registers the app on GitHub and then starts it.
 import { run } from "probot";
 import { app } from "./index.js";
+import { needsSetup, runSetup } from "./setup/server.js";
 
-await run(app);
+const start = () => run(app);
+if (needsSetup()) await runSetup({ onRegistered: start });
+else await start();

@@ -1,11 +1,15 @@
 // The periodic drift check's timer: in one process, or once per interval across all replicas with Redis.
 //
-// Embedded: a timer (unref'd, so it never keeps the process alive) calls run() every interval; a tick that comes
-// while the previous run is still going is skipped. The first run is one interval after start.
+// Both modes cut time into slots of one interval, aligned to the Unix epoch (with 24h, each UTC day is a slot; with 6h,
+// 00:00, 06:00, 12:00 and 18:00 UTC), so checks keep a steady time however often the process restarts.
 //
-// Redis: time is cut into slots of one interval, aligned to the Unix epoch (with 24h, each UTC day is a slot). Every
-// replica looks often (a quarter interval, at most every 30 s) and tries `SET <name>:slot:<n> NX PX 2×interval`; the
-// one that sets it runs, the others see it taken. One key, one command, no leader election: exactly one run per slot
+// Embedded: a timer (unref'd, so it never keeps the process alive) runs at the start of every slot. One process keeps
+// no record across restarts, so the slot it starts in counts as missed: it runs STARTUP_CHECK_DELAY_MS after start,
+// unless the next slot starts sooner (then that run covers it). The delay lets a deployment settle and keeps a crash
+// loop from running a check on every start. A slot that comes while the previous run is still going is skipped.
+//
+// Redis: every replica looks often (a quarter interval, at most every 30 s) and tries
+// `SET <name>:slot:<n> NX PX 2×interval`; the one that sets it runs, the others see it taken. One key, one command, no leader election: exactly one run per slot
 // whatever the number of replicas, and no run is lost when replicas come and go, because any live replica claims the
 // next slot. A fresh deployment runs in the slot current at startup (if nobody has yet); a restart within a slot
 // does not run again. A cluster-wide run lock (`<name>:running`) keeps a run that outlasts its interval from
@@ -56,12 +60,20 @@ function reporter(options: ScheduleOptions): (error: unknown) => void {
   };
 }
 
+/** How long after start one process runs the check of the slot it started in (see the top of this file). */
+export const STARTUP_CHECK_DELAY_MS = 5 * 60_000;
+
 function embeddedSchedule(options: ScheduleOptions): Schedule {
+  const { intervalMs } = options;
   const report = reporter(options);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
-  let due = Date.now() + options.intervalMs;
+  const slotOf = (t: number) => Math.floor(t / intervalMs);
+  const nextSlotStart = (t: number) => (slotOf(t) + 1) * intervalMs;
+  const started = Date.now();
+  let lastSlot = -Infinity;
+  let due = Math.min(started + Math.min(intervalMs, STARTUP_CHECK_DELAY_MS), nextSlotStart(started));
 
   const arm = () => {
     if (stopped) return;
@@ -72,8 +84,11 @@ function embeddedSchedule(options: ScheduleOptions): Schedule {
   const tick = () => {
     const now = Date.now();
     if (now >= due) {
-      due += options.intervalMs * Math.max(1, Math.ceil((now - due + 1) / options.intervalMs));
-      if (!running) {
+      const slot = slotOf(now);
+      due = nextSlotStart(now);
+      // Once per slot, even if the clock is set back.
+      if (slot > lastSlot && !running) {
+        lastSlot = slot;
         running = Promise.resolve()
           .then(options.run)
           .catch(report)
@@ -137,7 +152,8 @@ function redisSchedule(options: ScheduleOptions, redisUrl: string): Schedule {
       .finally(() => (checking = false));
   }, pollMs);
   timer.unref();
-  // Look at once too: a slot nobody has claimed yet runs now rather than a poll later.
+  // Look at once too: a slot nobody has claimed yet runs now rather than a poll later (the claims are the record
+  // across restarts that one process lacks, so no startup delay is needed here).
   checking = true;
   check()
     .catch(report)

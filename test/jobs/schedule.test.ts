@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IntervalError, parseInterval, startSchedule } from "../../src/jobs/schedule.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { IntervalError, parseInterval, startSchedule, STARTUP_CHECK_DELAY_MS } from "../../src/jobs/schedule.js";
 import { checkRedis, startRedis, type LocalRedis } from "../helpers/redis-server.js";
 
 const hasRedis = checkRedis("the Redis schedule tests");
@@ -81,12 +81,11 @@ describe("startSchedule, embedded", () => {
     expect(runs).toBe(after);
   });
 
-  it("does not run before the first interval, and 0 disables it", async () => {
+  it("0 disables it", async () => {
     let runs = 0;
-    const slow = startSchedule({ name: "t", intervalMs: 10_000, run: () => void runs++ });
     const off = startSchedule({ name: "t", intervalMs: 0, run: () => void runs++ });
-    await sleep(100);
-    await Promise.all([slow.stop(), off.stop()]);
+    await sleep(50);
+    await off.stop();
     expect(runs).toBe(0);
   });
 
@@ -106,6 +105,81 @@ describe("startSchedule, embedded", () => {
     await schedule.stop();
     expect(runs).toBeGreaterThanOrEqual(3);
     expect(errors).toHaveLength(runs);
+  });
+});
+
+describe("startSchedule, embedded: when checks run (fake clock)", () => {
+  const MIN = 60_000;
+  const HOUR = 60 * MIN;
+  const DAY = 24 * HOUR;
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** Run a schedule from `startIso` for `ms` of fake time; the ISO times of its runs. */
+  async function session(startIso: string | null, intervalMs: number, ms: number, runs: string[]): Promise<void> {
+    if (startIso) vi.setSystemTime(new Date(startIso));
+    const schedule = startSchedule({ name: "t", intervalMs, run: () => void runs.push(new Date().toISOString()) });
+    await vi.advanceTimersByTimeAsync(ms);
+    await schedule.stop();
+  }
+
+  it("runs 5 minutes after start, then at every multiple of the interval since the epoch (24h: 00:00 UTC)", async () => {
+    vi.useFakeTimers();
+    expect(STARTUP_CHECK_DELAY_MS).toBe(5 * MIN);
+    const runs: string[] = [];
+    await session("2026-03-10T13:00:00.000Z", DAY, 3 * DAY, runs);
+    expect(runs).toEqual([
+      "2026-03-10T13:05:00.000Z",
+      "2026-03-11T00:00:00.000Z",
+      "2026-03-12T00:00:00.000Z",
+      "2026-03-13T00:00:00.000Z",
+    ]);
+  });
+
+  it("runs nothing before the startup delay", async () => {
+    vi.useFakeTimers();
+    const runs: string[] = [];
+    await session("2026-03-10T13:00:00.000Z", DAY, 5 * MIN - 1, runs);
+    expect(runs).toEqual([]);
+  });
+
+  it("keeps a steady time with a process restarted more often than the interval", async () => {
+    vi.useFakeTimers();
+    const runs: string[] = [];
+    // A 6h interval, and a process that lives 4 hours at a time, restarted at once: it used to wait a whole interval
+    // after each start, so it never ran at all.
+    vi.setSystemTime(new Date("2026-03-10T01:00:00.000Z"));
+    for (let i = 0; i < 6; i++) await session(null, 6 * HOUR, 4 * HOUR, runs);
+    expect(runs).toEqual([
+      "2026-03-10T01:05:00.000Z",
+      "2026-03-10T05:05:00.000Z",
+      "2026-03-10T06:00:00.000Z",
+      "2026-03-10T09:05:00.000Z",
+      "2026-03-10T12:00:00.000Z",
+      "2026-03-10T13:05:00.000Z",
+      "2026-03-10T17:05:00.000Z",
+      "2026-03-10T18:00:00.000Z",
+      "2026-03-10T21:05:00.000Z",
+      "2026-03-11T00:00:00.000Z",
+    ]);
+  });
+
+  it("runs at the next multiple when that comes before the startup delay, once per slot", async () => {
+    vi.useFakeTimers();
+    const runs: string[] = [];
+    await session("2026-03-10T00:00:30.000Z", 2 * MIN, 7 * MIN, runs);
+    expect(runs).toEqual(["2026-03-10T00:02:00.000Z", "2026-03-10T00:04:00.000Z", "2026-03-10T00:06:00.000Z"]);
+  });
+
+  it("handles intervals beyond setTimeout's 24.8-day limit", async () => {
+    vi.useFakeTimers();
+    const runs: string[] = [];
+    // 40 days since the epoch: slots start at multiples of 40 × 86,400,000 ms.
+    await session("2026-03-10T00:00:00.000Z", 40 * DAY, 60 * DAY, runs);
+    const slot = 40 * DAY;
+    const next = new Date((Math.floor(Date.parse("2026-03-10T00:00:00.000Z") / slot) + 1) * slot).toISOString();
+    expect(runs).toEqual(["2026-03-10T00:05:00.000Z", next]);
   });
 });
 
