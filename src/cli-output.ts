@@ -15,13 +15,16 @@ export interface ScanJsonReference {
   skip: FoundReference["skip"];
 }
 
-/** The `scan --json` contract: files without references omitted, references in file order. */
-export function scanJson(files: readonly ScannedFile[]): { files: { path: string; references: ScanJsonReference[] }[] } {
+/** The `scan --json` contract: files without references omitted (unless they failed to scan), in file order. */
+export function scanJson(files: readonly ScannedFile[]): {
+  files: { path: string; references: ScanJsonReference[]; error?: string }[];
+} {
   return {
     files: files
-      .filter((f) => f.references.length > 0)
+      .filter((f) => f.references.length > 0 || f.error !== undefined)
       .map((f) => ({
         path: f.path,
+        ...(f.error !== undefined ? { error: f.error } : {}),
         references: f.references.map((r) => ({
           kind: r.kind,
           line: r.line,
@@ -57,9 +60,10 @@ export function table(header: string[], raw: string[][]): string {
 }
 
 export function renderScan(files: readonly ScannedFile[]): string {
-  const rows = files.flatMap((f) =>
-    f.references.map((r) => [`${f.path}:${r.line}`, r.kind, r.text, status(r)]),
-  );
+  const rows = files.flatMap((f) => [
+    ...(f.error !== undefined ? [[`${f.path}:1`, "-", "-", `error (${f.error})`]] : []),
+    ...f.references.map((r) => [`${f.path}:${r.line}`, r.kind, r.text, status(r)]),
+  ]);
   if (rows.length === 0) return `No image references found (${files.length} Dockerfiles scanned).\n`;
   const counts = { pinned: 0, unpinned: 0, other: 0 };
   for (const f of files) {
@@ -70,9 +74,12 @@ export function renderScan(files: readonly ScannedFile[]): string {
       else counts.other++;
     }
   }
+  const references = counts.pinned + counts.unpinned + counts.other;
+  const failed = files.filter((f) => f.error !== undefined).length;
   return (
     table(["FILE:LINE", "KIND", "REFERENCE", "STATUS"], rows) +
-    `\n${files.length} Dockerfiles, ${rows.length} references: ${counts.pinned} pinned, ${counts.unpinned} unpinned, ${counts.other} other.\n`
+    `\n${files.length} Dockerfiles, ${references} references: ${counts.pinned} pinned, ${counts.unpinned} unpinned, ${counts.other} other` +
+    `${failed > 0 ? `; ${failed} could not be scanned` : ""}.\n`
   );
 }
 
@@ -91,7 +98,7 @@ export function planJson(p: Plan) {
       newDigest: c.newDigest,
     })),
     skipped: p.skipped.map((s) => ({ path: s.path, line: s.line, text: s.text, reason: s.reason })),
-    errors: p.errors.map((e) => ({ path: e.path, line: e.line, text: e.text, error: e.error })),
+    errors: p.errors.map((e) => ({ path: e.path, line: e.line, text: e.text, error: e.error, ...(e.code ? { code: e.code } : {}) })),
   };
 }
 

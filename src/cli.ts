@@ -1,13 +1,13 @@
 // The command-line tool: digest-pin scan|resolve|pin|check.
 
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { scanDockerfile } from "./dockerfile/scan.js";
-import { applyEdits } from "./dockerfile/rewrite.js";
+import type { Scanner } from "./dockerfile/scan.js";
 import { findDockerfiles, WalkError } from "./local/walk.js";
-import { planFiles } from "./engine.js";
-import { editsFor, type Plan, type ScannedFile } from "./plan.js";
+import { writePlan } from "./local/write.js";
+import { planFiles, scanFile } from "./engine.js";
+import type { Plan, ScannedFile } from "./plan.js";
 import { formatReference, imageName, parseReference } from "./reference.js";
 import { RegistryClient, registryOptionsFromEnv } from "./registry/client.js";
 import { RegistryError } from "./registry/types.js";
@@ -48,7 +48,12 @@ interface Io {
   isTty: boolean;
 }
 
-export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+/** What `main` runs with besides its arguments; tests inject a scanner that fails. */
+export interface Deps {
+  scan?: Scanner;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io, deps: Deps = {}): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -90,14 +95,14 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
     if (values.format === "json") values.json = true;
     switch (command) {
       case "scan":
-        return await scanCommand(rest[0] ?? ".", values.json, io);
+        return await scanCommand(rest[0] ?? ".", values.json, io, deps);
       case "resolve": {
         if (rest[0] === undefined) throw new UsageError("resolve needs a reference, e.g. digest-pin resolve python:3.12");
         return await resolveCommand(rest[0], values, env, io);
       }
       case "pin":
       case "check":
-        return await pinCommand(command, rest[0] ?? ".", values, env, io);
+        return await pinCommand(command, rest[0] ?? ".", values, env, io, deps);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -132,8 +137,8 @@ function clientFromFlags(flags: RegistryFlags, env: NodeJS.ProcessEnv): Registry
   return new RegistryClient(registryOptionsFromEnv(merged));
 }
 
-/** Read and scan every Dockerfile below dir. */
-export async function scanDirectory(dir: string, warn: (text: string) => void): Promise<ScannedFile[]> {
+/** Read and scan every Dockerfile below dir; a file the scanner fails on carries its error. */
+export async function scanDirectory(dir: string, warn: (text: string) => void, scan?: Scanner): Promise<ScannedFile[]> {
   let paths: string[];
   try {
     paths = await findDockerfiles(dir);
@@ -148,15 +153,15 @@ export async function scanDirectory(dir: string, warn: (text: string) => void): 
       warn(`digest-pin: skipping ${visible(path)}: larger than 1 MiB\n`);
       continue;
     }
-    files.push({ path, references: scanDockerfile(bytes) });
+    files.push(scanFile(path, bytes, scan));
   }
   return files;
 }
 
-async function scanCommand(dir: string, json: boolean, io: Io): Promise<number> {
-  const files = await scanDirectory(dir, io.stderr);
+async function scanCommand(dir: string, json: boolean, io: Io, deps: Deps): Promise<number> {
+  const files = await scanDirectory(dir, io.stderr, deps.scan);
   io.stdout(json ? `${safeJson(scanJson(files), 2)}\n` : renderScan(files));
-  return 0;
+  return files.some((f) => f.error !== undefined) ? 2 : 0;
 }
 
 async function resolveCommand(text: string, flags: RegistryFlags & { json: boolean }, env: NodeJS.ProcessEnv, io: Io) {
@@ -193,8 +198,9 @@ async function pinCommand(
   flags: RegistryFlags & { json: boolean; format?: string; "no-pin-unpinned": boolean },
   env: NodeJS.ProcessEnv,
   io: Io,
+  deps: Deps,
 ): Promise<number> {
-  const files = await scanDirectory(dir, io.stderr);
+  const files = await scanDirectory(dir, io.stderr, deps.scan);
   const client = clientFromFlags(flags, env);
   let result: Plan;
   try {
@@ -205,12 +211,7 @@ async function pinCommand(
   } finally {
     await client.close();
   }
-  if (command === "pin") {
-    for (const path of new Set(result.changes.map((c) => c.path))) {
-      const full = join(dir, path);
-      await writeFile(full, applyEdits(await readFile(full), editsFor(result.changes, path)));
-    }
-  }
+  if (command === "pin") result = await writePlan(dir, result);
   io.stdout(
     flags.format === "github"
       ? renderAnnotations(result, { root: annotationRoot(dir, process.cwd()) })

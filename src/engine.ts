@@ -1,9 +1,25 @@
 // The pipeline's middle, shared by the CLI and the app: scanned files → registry answers → plan.
 
+import { scanDockerfile, ScanError, type Scanner } from "./dockerfile/scan.js";
 import { plan, resolveRequests, type Plan, type PlanOptions, type ScannedFile } from "./plan.js";
 import type { Resolution, Resolver } from "./registry/types.js";
 
 export type Resolutions = Map<string, Resolution | Error>;
+
+/**
+ * One file's scan: its references, or the reason it could not be scanned (a ScanError becomes the file's error;
+ * anything else is a bug and is thrown).
+ *
+ * @example scanFile("Dockerfile", Buffer.from("FROM alpine:3.20\n")).references.length // 1
+ */
+export function scanFile(path: string, content: Uint8Array, scan: Scanner = scanDockerfile): ScannedFile {
+  try {
+    return { path, references: scan(content) };
+  } catch (error) {
+    if (!(error instanceof ScanError)) throw error;
+    return { path, references: [], error: `could not be scanned: ${error.message}` };
+  }
+}
 
 /** Ask the registry each distinct question once; failures become values, never "up to date". */
 export async function resolveFiles(

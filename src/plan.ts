@@ -10,6 +10,8 @@ export interface ScannedFile {
   /** Relative path, `/` separators. */
   path: string;
   references: FoundReference[];
+  /** Why the file could not be scanned, for people (its references are then unknown, not none). */
+  error?: string;
 }
 
 /** One registry question: which digest a reference should carry now. */
@@ -124,6 +126,23 @@ export function formatPlatforms(resolution: Resolution): string[] | undefined {
   return resolution.platforms?.map((p) => [p.os, p.architecture, p.variant].filter(Boolean).join("/"));
 }
 
+/** The text of an error about a whole file rather than one reference. */
+export const WHOLE_FILE = "(whole file)";
+
+/** A file the scanner failed on: an error, so that its unknown references never count as none. */
+function scanFailure(path: string, error: string): PlanError {
+  return { path, line: 1, text: WHOLE_FILE, error, code: "SCAN_FAILED" };
+}
+
+/**
+ * The files of a plan that could not be scanned: while there are any, nothing may be called current or done.
+ *
+ * @example failedFiles(plan([{ path: "a", references: [], error: "could not be scanned: …" }], new Map(), o)) // ["a"]
+ */
+export function failedFiles(p: Plan): string[] {
+  return p.errors.filter((e) => e.code === "SCAN_FAILED").map((e) => e.path);
+}
+
 /** Decide, for every reference, whether to pin, refresh, leave, skip or report it. */
 export function plan(
   files: readonly ScannedFile[],
@@ -132,6 +151,7 @@ export function plan(
 ): Plan {
   const out: Plan = { changes: [], skipped: [], errors: [], current: [] };
   for (const file of files) {
+    if (file.error !== undefined) out.errors.push(scanFailure(file.path, file.error));
     for (const found of file.references) {
       const at = { path: file.path, line: found.line, text: found.text };
       const skip = (reason: SkipReasonCode, detail?: string) =>
@@ -201,7 +221,9 @@ export function plan(
   return out;
 }
 
-/** The byte edits of one file's changes. */
+/** The byte edits of one file's changes, each checked against the text the scan read at its range. */
 export function editsFor(changes: readonly Change[], path: string): Edit[] {
-  return changes.filter((c) => c.path === path).map((c) => ({ start: c.start, end: c.end, replacement: c.to }));
+  return changes
+    .filter((c) => c.path === path)
+    .map((c) => ({ start: c.start, end: c.end, replacement: c.to, expected: c.from }));
 }

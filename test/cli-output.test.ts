@@ -144,6 +144,13 @@ describe("scanJson", () => {
     expect(scanJson([])).toStrictEqual({ files: [] });
     expect(scanJson([{ path: "Dockerfile", references: [] }])).toStrictEqual({ files: [] });
   });
+
+  it("lists a file that could not be scanned with its error, in JSON and in the table", () => {
+    const failed = [{ path: "Dockerfile", references: [], error: "could not be scanned: internal error: x" }];
+    expect(scanJson(failed)).toStrictEqual({ files: [{ path: "Dockerfile", error: "could not be scanned: internal error: x", references: [] }] });
+    expect(renderScan(failed)).toMatch(/^Dockerfile:1 +- +- +error \(could not be scanned: internal error: x\)$/m);
+    expect(renderScan(failed)).toMatch(/1 Dockerfiles, 0 references: 0 pinned, 0 unpinned, 0 other; 1 could not be scanned\.\n$/);
+  });
 });
 
 describe("planJson", () => {
@@ -177,7 +184,7 @@ describe("planJson", () => {
         { path: "Containerfile", line: 4, text: "${BASE}", reason: "variable" },
         { path: "dev/Dockerfile", line: 1, text: "node:20", reason: "ignored" },
       ],
-      errors: [{ path: "private/Dockerfile", line: 6, text: "ghcr.io/acme/secret:1", error: "401 Unauthorized" }],
+      errors: [{ path: "private/Dockerfile", line: 6, text: "ghcr.io/acme/secret:1", error: "401 Unauthorized", code: "UNAUTHORIZED" }],
     });
   });
 

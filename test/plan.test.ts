@@ -450,7 +450,7 @@ describe("plan", () => {
 });
 
 describe("editsFor", () => {
-  it("gives the byte edits of one file's changes only", () => {
+  it("gives the byte edits of one file's changes only, each with the text it must replace", () => {
     const a1 = ref("python:3.12", { line: 1, start: 5, end: 16 });
     const a2 = ref("alpine", { line: 3, start: 40, end: 46 });
     const b1 = ref("node:20", { line: 1, start: 5, end: 12 });
@@ -460,10 +460,10 @@ describe("editsFor", () => {
       PIN,
     );
     expect(editsFor(p.changes, "a/Dockerfile")).toEqual([
-      { start: 5, end: 16, replacement: `python:3.12@${D1}` },
-      { start: 40, end: 46, replacement: `alpine:latest@${D2}` },
+      { start: 5, end: 16, replacement: `python:3.12@${D1}`, expected: "python:3.12" },
+      { start: 40, end: 46, replacement: `alpine:latest@${D2}`, expected: "alpine" },
     ]);
-    expect(editsFor(p.changes, "b/Dockerfile")).toEqual([{ start: 5, end: 12, replacement: `node:20@${D3}` }]);
+    expect(editsFor(p.changes, "b/Dockerfile")).toEqual([{ start: 5, end: 12, replacement: `node:20@${D3}`, expected: "node:20" }]);
     expect(editsFor(p.changes, "c/Dockerfile")).toEqual([]);
   });
 

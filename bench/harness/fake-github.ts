@@ -178,7 +178,7 @@ export interface CommitInfo {
   message: string;
   author: { name: string; email: string; date: string };
   committer: { name: string; email: string; date: string };
-  /** Created through the API with an installation token and no custom committer. */
+  /** Signed by GitHub: created through the API with an installation token and no custom author or committer. */
   verified: boolean;
 }
 
@@ -271,7 +271,8 @@ interface RepoState {
   deleteBranchOnMerge: boolean;
   store: ObjectStore;
   refs: Map<string, string>;
-  /** Commits created through the API by an installation without a custom committer. */
+  /** Commits GitHub signed: created through the API by an installation without custom author, committer or
+   * signature, or merged in the web UI. */
   verified: Set<string>;
   items: Map<number, IssueRecord | PullRecord>;
   nextNumber: number;
@@ -861,6 +862,15 @@ export class FakeGitHub {
     const item = repo.items.get(number);
     if (!item) throw new Error(`no pull #${number}`);
     this.closeItem(repo, item, this.ensureUser(by ?? this.userLogin), "completed");
+  }
+
+  /** Edits a pull request's (or issue's) title or body, as anyone with write access can in the web UI. */
+  editItem(owner: string, name: string, number: number, patch: { title?: string; body?: string | null }): void {
+    const item = this.mustRepo(owner, name).items.get(number);
+    if (!item) throw new Error(`no issue or pull #${number}`);
+    if (patch.title !== undefined) item.title = patch.title;
+    if (patch.body !== undefined) item.body = patch.body;
+    item.updatedAt = isoSeconds(this.now());
   }
 
   // -------------------------------------------------------------------------------------------
@@ -2052,6 +2062,12 @@ export class FakeGitHub {
     };
     this.on("GET /orgs/{account}/installation", "app", accountInstallation);
     this.on("GET /users/{account}/installation", "app", accountInstallation);
+    // Public profiles, bots included (`/users/<slug>[bot]`: how an app learns its bot account's id).
+    this.on("GET /users/{username}", "any", (ctx) => {
+      const user = this.users.get((ctx.params.username ?? "").toLowerCase());
+      if (!user) throw notFound();
+      return { status: 200, body: this.userJson(user) };
+    });
 
     this.on("GET /installation/repositories", "installation", (ctx) => {
       const actor = ctx.actor as Extract<Actor, { kind: "installation" }>;
@@ -2333,7 +2349,8 @@ export class FakeGitHub {
           ? author
           : actorId;
       const sha = repo.store.writeCommit({ tree, parents: parents as string[], author, committer, message });
-      if (ctx.actor.kind === "installation" && !committerIn && ctx.body.signature === undefined) repo.verified.add(sha);
+      // GitHub signs an app's commit only without custom author, committer or signature information.
+      if (ctx.actor.kind === "installation" && !authorIn && !committerIn && ctx.body.signature === undefined) repo.verified.add(sha);
       return { status: 201, body: this.gitCommitJson(repo, sha) };
     });
     this.on("GET /repos/{owner}/{repo}/commits", "repo", (ctx) => {
@@ -2676,6 +2693,7 @@ export class FakeGitHub {
       },
       resolveCommitish: (repo, rev) => this.resolveCommitish(repo as RepoState, rev),
       userType: (login) => this.ensureUser(login).type,
+      userByEmail: (email) => this.usersByEmail.get(email.toLowerCase()),
       // Counting this query (it is counted when answered), as GitHub reports it.
       rateLimit: () => {
         const h = this.rateHeaders(actor, false, "graphql");

@@ -366,16 +366,22 @@ export class ObjectStore {
     return false;
   }
 
-  /** A best common ancestor of two commits (highest generation among common ancestors). */
-  mergeBase(a: string, b: string): string | undefined {
-    const ancestorsOfA = new Set<string>();
-    const stack = [a];
+  /** Every commit reachable from `start`, itself included. */
+  ancestors(start: string): Set<string> {
+    const seen = new Set<string>();
+    const stack = [start];
     while (stack.length > 0) {
       const sha = stack.pop() as string;
-      if (ancestorsOfA.has(sha)) continue;
-      ancestorsOfA.add(sha);
+      if (seen.has(sha)) continue;
+      seen.add(sha);
       stack.push(...(this.commit(sha)?.parents ?? []));
     }
+    return seen;
+  }
+
+  /** A best common ancestor of two commits (highest generation among common ancestors). */
+  mergeBase(a: string, b: string): string | undefined {
+    const ancestorsOfA = this.ancestors(a);
     let best: CommitObject | undefined;
     const seen = new Set<string>();
     const queue = [b];

@@ -5,11 +5,19 @@
 //       id name nameWithOwner url isArchived isDisabled isEmpty isPrivate isFork
 //       owner { login }
 //       defaultBranchRef { name prefix target { oid ... on Commit { tree { oid } } } }
-//       ref(qualifiedName: "refs/heads/x" | "x") { name prefix target { ... } }
+//       ref(qualifiedName: "refs/heads/x" | "x") {
+//         name prefix target { ... }
+//         compare(headRef: "<branch, ref or sha>") { aheadBy behindBy status }   # null when headRef does not resolve
+//       }
 //       object(oid: "<40 hex>") / object(expression: "HEAD:path" | "<branch or sha>:path" | "<rev>") {
 //         oid abbreviatedOid
 //         ... on Blob { byteSize isBinary isTruncated text }
-//         ... on Commit { message committedDate tree { oid } }
+//         ... on Commit {
+//           message committedDate tree { oid }
+//           author { name email date user { login } } committer { … }     # user: null for a bot, as on GitHub
+//           signature { isValid state wasSignedByGitHub }                 # null when unsigned
+//           parents(first:|last:) { totalCount nodes { oid … } }
+//         }
 //       }
 //       pullRequests(headRefName:, baseRefName:, states:, first:|last:, after:, before:, orderBy: {field, direction}) {
 //         totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
@@ -20,12 +28,16 @@
 //     rateLimit { limit cost remaining used resetAt nodeCount }
 //   }
 //
+// A commit's signature exists exactly when the REST API calls it verified (a commit an installation made through the
+// Git data API without custom author, committer or signature, or a merge made in the web UI): GitHub then signs it
+// with its own key (`GpgSignature`, state `VALID`, `wasSignedByGitHub`). Commits pushed with git are unsigned.
+//
 // Blob `text` is deliberately lossy, as GitHub's may be: null for binary blobs (a NUL in the first 8,000 bytes),
 // decoded as UTF-8 with U+FFFD for invalid bytes, a leading UTF-8 BOM dropped, and cut at `blobTextLimit` bytes
 // (`isTruncated`). Clients that need exact bytes must check `byteSize` (or the object id) and fall back to REST.
 // A bot's `login` has no `[bot]` suffix, as on GitHub.
 
-import type { CommitObject, ObjectStore } from "./git-store.js";
+import { isoFromGit, type CommitObject, type GitIdentity, type ObjectStore } from "./git-store.js";
 import { GraphQLFieldError, typed, type Schema, type Typed } from "./graphql.js";
 
 /** What the schema needs of a repository (the fake's repository state satisfies it). */
@@ -41,6 +53,8 @@ export interface GraphqlRepo {
   defaultBranch: string;
   refs: Map<string, string>;
   store: ObjectStore;
+  /** Commits GitHub signed (and the REST API reports as verified). */
+  verified: ReadonlySet<string>;
   items: Map<number, GraphqlItem>;
 }
 
@@ -70,6 +84,8 @@ export interface GraphqlContext {
   /** A branch, ref, tag or (abbreviated) commit id → commit id. */
   resolveCommitish(repo: GraphqlRepo, rev: string): string | undefined;
   userType(login: string): "User" | "Organization" | "Bot";
+  /** The account a commit email belongs to, as GitHub attributes commits. */
+  userByEmail(email: string): { login: string; type: "User" | "Organization" | "Bot" } | undefined;
   rateLimit(): { limit: number; remaining: number; used: number; resetAt: string };
   /** Blob `text` is cut (and `isTruncated` set) beyond this many bytes. */
   blobTextLimit: number;
@@ -171,6 +187,41 @@ function pullsOf(repo: GraphqlRepo, args: Record<string, unknown>): { nodes: Pul
   };
 }
 
+/** `Ref.compare`: the ref as base, `headRef` as head, counted the way `git rev-list --count` does. */
+function compareRefs(ctx: GraphqlContext, src: RefSource, headRef: string): Record<string, unknown> | null {
+  const head = ctx.resolveCommitish(src.repo, headRef);
+  if (!head || !src.repo.store.commit(src.oid)) return null;
+  const base = src.repo.store.ancestors(src.oid);
+  const ahead = src.repo.store.ancestors(head);
+  const aheadBy = [...ahead].filter((sha) => !base.has(sha)).length;
+  const behindBy = [...base].filter((sha) => !ahead.has(sha)).length;
+  const status = aheadBy === 0 ? (behindBy === 0 ? "IDENTICAL" : "BEHIND") : behindBy === 0 ? "AHEAD" : "DIVERGED";
+  return { aheadBy, behindBy, status };
+}
+
+function gitActor(ctx: GraphqlContext, who: GitIdentity): Record<string, unknown> {
+  const account = ctx.userByEmail(who.email);
+  return {
+    name: who.name,
+    email: who.email,
+    date: isoFromGit(who),
+    // GitActor.user is a User: a bot's commits have none.
+    user: account?.type === "User" ? { login: account.login } : null,
+  };
+}
+
+function parentsOf(src: ObjectSource, args: Record<string, unknown>): Record<string, unknown> {
+  const first = args.first as number | null | undefined;
+  const last = args.last as number | null | undefined;
+  if (first == null && last == null) {
+    throw new GraphQLFieldError("You must provide a `first` or `last` value to properly paginate the `parents` connection.", "MISSING_PAGINATION_BOUNDARIES");
+  }
+  const all = src.repo.store.commit(src.oid)?.parents ?? [];
+  let picked = first != null ? all.slice(0, Math.max(0, first)) : all;
+  if (last != null) picked = picked.slice(Math.max(0, picked.length - last));
+  return { totalCount: all.length, nodes: picked.map((oid) => ({ repo: src.repo, oid }) satisfies ObjectSource) };
+}
+
 function actor(ctx: GraphqlContext, login: string): Typed {
   const type = ctx.userType(login);
   return typed(type, { login: type === "Bot" ? login.replace(/\[bot\]$/, "") : login });
@@ -183,14 +234,35 @@ const gitObjectFields = {
 
 const loginField = { login: { type: "String!" } };
 
+const signatureFields = {
+  isValid: { type: "Boolean!" },
+  state: { type: "GitSignatureState!" },
+  wasSignedByGitHub: { type: "Boolean!" },
+};
+
+function commitActor(ctx: GraphqlContext, src: ObjectSource, role: "author" | "committer"): Record<string, unknown> | null {
+  const commit = src.repo.store.commit(src.oid);
+  return commit ? gitActor(ctx, commit[role]) : null;
+}
+
 export function githubSchema(): Schema<GraphqlContext> {
   return {
     query: "Query",
     types: {
       GitObjectID: { kind: "scalar", check: (v) => typeof v === "string" && OID_RE.test(v) },
+      GitTimestamp: { kind: "scalar", check: (v) => typeof v === "string" },
       URI: { kind: "scalar", check: (v) => typeof v === "string" },
       DateTime: { kind: "scalar", check: (v) => typeof v === "string" },
       PullRequestState: { kind: "enum", values: ["OPEN", "CLOSED", "MERGED"] },
+      ComparisonStatus: { kind: "enum", values: ["AHEAD", "BEHIND", "DIVERGED", "IDENTICAL"] },
+      GitSignatureState: {
+        kind: "enum",
+        values: [
+          "VALID", "INVALID", "MALFORMED_SIG", "UNKNOWN_KEY", "BAD_EMAIL", "UNVERIFIED_EMAIL", "NO_USER", "UNKNOWN_SIG_TYPE",
+          "UNSIGNED", "GPGVERIFY_UNAVAILABLE", "GPGVERIFY_ERROR", "NOT_SIGNING_KEY", "EXPIRED_KEY", "OCSP_PENDING",
+          "OCSP_ERROR", "BAD_CERT", "OCSP_REVOKED",
+        ],
+      },
       IssueOrderField: { kind: "enum", values: ["CREATED_AT", "UPDATED_AT", "COMMENTS"] },
       OrderDirection: { kind: "enum", values: ["ASC", "DESC"] },
       IssueOrder: { kind: "input", fields: { field: "IssueOrderField!", direction: "OrderDirection!" } },
@@ -294,7 +366,16 @@ export function githubSchema(): Schema<GraphqlContext> {
           name: { type: "String!", resolve: (s: RefSource) => s.name.replace(/^refs\/(heads|tags)\//, "") },
           prefix: { type: "String!", resolve: (s: RefSource) => /^refs\/(heads|tags)\//.exec(s.name)?.[0] ?? "refs/" },
           target: { type: "GitObject", resolve: (s: RefSource) => gitObject(s.repo, s.oid) },
+          compare: {
+            type: "Comparison",
+            args: { headRef: "String!" },
+            resolve: (s: RefSource, args, ctx) => compareRefs(ctx, s, args.headRef as string),
+          },
         },
+      },
+      Comparison: {
+        kind: "object",
+        fields: { aheadBy: { type: "Int!" }, behindBy: { type: "Int!" }, status: { type: "ComparisonStatus!" } },
       },
       GitObject: { kind: "interface", fields: gitObjectFields },
       Commit: {
@@ -309,8 +390,30 @@ export function githubSchema(): Schema<GraphqlContext> {
             resolve: (s: ObjectSource) => new Date((s.repo.store.commit(s.oid)?.committer.time ?? 0) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
           },
           tree: { type: "Tree!", resolve: (s: ObjectSource) => ({ repo: s.repo, oid: s.repo.store.commit(s.oid)?.tree }) },
+          author: { type: "GitActor", resolve: (s: ObjectSource, _a, ctx) => commitActor(ctx, s, "author") },
+          committer: { type: "GitActor", resolve: (s: ObjectSource, _a, ctx) => commitActor(ctx, s, "committer") },
+          signature: {
+            type: "GitSignature",
+            resolve: (s: ObjectSource) =>
+              s.repo.verified.has(s.oid) ? typed("GpgSignature", { isValid: true, state: "VALID", wasSignedByGitHub: true }) : null,
+          },
+          parents: {
+            type: "CommitConnection!",
+            args: { first: "Int", last: "Int", after: "String", before: "String" },
+            resolve: (s: ObjectSource, args) => parentsOf(s, args),
+          },
         },
       },
+      CommitConnection: {
+        kind: "object",
+        fields: { nodes: { type: "[Commit]" }, totalCount: { type: "Int!" } },
+      },
+      GitActor: {
+        kind: "object",
+        fields: { name: { type: "String" }, email: { type: "String" }, date: { type: "GitTimestamp" }, user: { type: "User" } },
+      },
+      GitSignature: { kind: "interface", fields: signatureFields },
+      GpgSignature: { kind: "object", interfaces: ["GitSignature"], fields: signatureFields },
       Tree: {
         kind: "object",
         interfaces: ["GitObject"],

@@ -2,6 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { ApplicationFunction, Probot } from "probot";
 import { isDockerfilePath } from "../dockerfile/files.js";
+import type { Scanner } from "../dockerfile/scan.js";
 import { CONFIG_PATH } from "../github/config.js";
 import { enableConditionalRequests, MemoryConditionalCache } from "../github/conditional.js";
 import { branchFor, type Octokit } from "../github/files.js";
@@ -39,6 +40,8 @@ export interface AppOptions {
   resolver?: Resolver;
   concurrency?: number;
   metrics?: Metrics;
+  /** Exposed for tests: the Dockerfile scanner (default scanDockerfile). */
+  scanner?: Scanner;
   /** Exposed for tests: the queue the handlers feed. */
   onQueue?: (queue: JobQueue<ScanJob>) => void;
   /** Exposed for tests and benchmarks: run a drift check now (it only queues; wait on the queue for the work). */
@@ -74,20 +77,33 @@ function boundedWrite(write: Promise<unknown>, onError: (error: unknown) => void
   return Promise.race([done, waited]).finally(() => clearTimeout(timer));
 }
 
-/** The app's login, `<slug>[bot]`, read once from GitHub. */
-function botLoginOf(probot: Probot): () => Promise<string> {
-  let login: Promise<string> | undefined;
-  return () => {
-    login ??= (async () => {
-      const octokit = await probot.auth();
-      const { data } = await octokit.rest.apps.getAuthenticated();
-      return `${data?.slug ?? "digest-pin"}[bot]`;
-    })().catch((error: unknown) => {
-      login = undefined;
+/** `load` run once (with the first caller's arguments); a failure is not remembered, so the next call asks again. */
+function once<A extends unknown[], T>(load: (...args: A) => Promise<T>): (...args: A) => Promise<T> {
+  let value: Promise<T> | undefined;
+  return (...args) => {
+    value ??= load(...args).catch((error: unknown) => {
+      value = undefined;
       throw error;
     });
-    return login;
+    return value;
   };
+}
+
+/** The app's login, `<slug>[bot]`, read once from GitHub. */
+function botLoginOf(probot: Probot): () => Promise<string> {
+  return once(async () => {
+    const octokit = await probot.auth();
+    const { data } = await octokit.rest.apps.getAuthenticated();
+    return `${data?.slug ?? "digest-pin"}[bot]`;
+  });
+}
+
+/**
+ * The account id of the app's bot user, read once from its public profile (an app's token cannot read it from
+ * `/app`). GitHub puts it in the email of every commit the app makes: see ownership.ts.
+ */
+function botIdOf(): (octokit: Octokit, login: string) => Promise<number> {
+  return once(async (octokit: Octokit, login: string) => (await octokit.rest.users.getByUsername({ username: login })).data.id);
 }
 
 function outcomeMetric(outcome: ScanOutcome) {
@@ -162,6 +178,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       enableConditionalRequests(octokit, conditional, { namespace });
     };
     const botLogin = botLoginOf(probot);
+    const botId = botIdOf();
 
     const run = async (job: ScanJob): Promise<void> => {
       const started = Date.now();
@@ -175,10 +192,13 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       prepare(octokit, `installation:${job.installationId}`);
       let reply: string;
       try {
+        const login = await botLogin();
         const outcome = await scanRepository(octokit, job, {
           resolver: resolverFor(job.checkId),
-          botLogin: await botLogin(),
+          botLogin: login,
+          bot: async () => ({ login, id: await botId(octokit, login) }),
           states,
+          ...(options.scanner ? { scanner: options.scanner } : {}),
         });
         metrics.scanFinished(outcomeMetric(outcome));
         if (outcome.status === "done") metrics.referencesCounted(outcome.plan);

@@ -1,15 +1,16 @@
 // One repository's whole run: read it, check its config, scan, resolve, plan, and bring its PR in line.
 
-import { scanDockerfile } from "../dockerfile/scan.js";
-import { resolveFiles } from "../engine.js";
+import type { Scanner } from "../dockerfile/scan.js";
+import { resolveFiles, scanFile } from "../engine.js";
 import { ignoreMatcher, parseConfig } from "../github/config.js";
 import { reportConfigError, resolveConfigError } from "../github/config-issue.js";
 import { readRepository, type Octokit } from "../github/files.js";
+import type { BotAccount } from "../github/ownership.js";
 import { fingerprint, isUnchanged, type RepoState, type RepoStateCache } from "./repo-state.js";
 import { declinedDigests, syncPullRequest, type SyncResult } from "../github/pull-request.js";
 import { errorItem } from "../github/body.js";
 import { codeBlock, inlineText } from "../github/markdown.js";
-import { formatPlatforms, plan, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
+import { failedFiles, formatPlatforms, plan, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
 import type { Resolver } from "../registry/types.js";
 import { parseReference } from "../reference.js";
 
@@ -33,9 +34,13 @@ export interface Services {
   resolver: Resolver;
   /** The app's own login, `<slug>[bot]`. */
   botLogin: string;
+  /** Its bot account (login and GitHub's id for it), asked only when a bot branch exists. */
+  bot: () => Promise<BotAccount>;
   /** Remembered scans, for cheap drift checks. */
   states?: RepoStateCache;
   now?: () => number;
+  /** The Dockerfile scanner (default scanDockerfile); tests inject one that fails. */
+  scanner?: Scanner;
 }
 
 export type ScanOutcome =
@@ -123,7 +128,7 @@ export async function scanRepository(octokit: Octokit, request: ScanRequest, ser
   }
   if (!config.config.enabled) return { status: "skipped", reason: "not-enabled" };
 
-  const files: ScannedFile[] = snapshot.files.map((f) => ({ path: f.path, references: scanDockerfile(f.content) }));
+  const files: ScannedFile[] = snapshot.files.map((f) => scanFile(f.path, f.content, services.scanner));
   const options: PlanOptions = {
     pinUnpinned: config.config.pinUnpinned,
     isIgnored: ignoreMatcher(config.config),
@@ -137,7 +142,7 @@ export async function scanRepository(octokit: Octokit, request: ScanRequest, ser
 
   const sync = await syncPullRequest(octokit, ref, snapshot, result, {
     config: config.config,
-    botLogin: services.botLogin,
+    bot: services.bot,
     recreate: request.recreate ?? false,
   });
   const wrote = sync.action === "opened" || sync.action === "updated" || sync.action === "closed";
@@ -147,7 +152,8 @@ export async function scanRepository(octokit: Octokit, request: ScanRequest, ser
     defaultBranch: snapshot.branch,
     files,
     fingerprint: fingerprint(files, resolutions),
-    volatile: config.config.minimumAgeMs > 0 || sync.action === "blocked",
+    // A file that failed to scan is read again next time, never answered from this state.
+    volatile: config.config.minimumAgeMs > 0 || sync.action === "blocked" || failedFiles(result).length > 0,
     ownWritesUntil: wrote ? (services.now?.() ?? Date.now()) : previous?.ownWritesUntil,
   });
   return { status: "done", files: files.length, plan: result, sync };
@@ -189,7 +195,7 @@ export function summarize(outcome: ScanOutcome): string {
     closed: `Nothing left to change: closed${link}.`,
     // The detail may name the default branch, which the repository chose.
     blocked: `Left the branch alone: ${inlineText(sync.detail ?? "someone else pushed to it")}${link ? ` (${link.trim()})` : ""}.`,
-    none: "Nothing to change.",
+    none: failedFiles(p).length > 0 ? "Nothing to change in the files that could be scanned." : "Nothing to change.",
   };
   lines.push("", action[sync.action]);
   return lines.join("\n");

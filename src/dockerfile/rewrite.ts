@@ -3,7 +3,7 @@
 
 import type { Edit } from "./types.js";
 
-export type RewriteErrorCode = "OUT_OF_RANGE" | "OVERLAP" | "INVALID_EDIT";
+export type RewriteErrorCode = "OUT_OF_RANGE" | "OVERLAP" | "INVALID_EDIT" | "CHANGED";
 
 export class RewriteError extends Error {
   override readonly name = "RewriteError";
@@ -21,7 +21,12 @@ function describe(e: Edit): string {
   return `[${e.start}, ${e.end})`;
 }
 
-/** Apply byte-range replacements (UTF-8 strings), given in any order. Overlapping or out-of-range edits throw. */
+/**
+ * Apply byte-range replacements (UTF-8 strings), given in any order. Overlapping or out-of-range edits throw, and so
+ * does an edit whose range no longer holds its `expected` text (CHANGED): offsets from another version of the file.
+ *
+ * @example applyEdits(Buffer.from("FROM a:1\n"), [{ start: 5, end: 8, replacement: "a:1@sha256:…", expected: "a:1" }])
+ */
 export function applyEdits(content: Uint8Array, edits: readonly Edit[]): Buffer {
   for (const e of edits) {
     if (!Number.isSafeInteger(e.start) || !Number.isSafeInteger(e.end) || typeof e.replacement !== "string") {
@@ -29,6 +34,12 @@ export function applyEdits(content: Uint8Array, edits: readonly Edit[]): Buffer 
     }
     if (e.start < 0 || e.end < e.start || e.end > content.length) {
       throw new RewriteError("OUT_OF_RANGE", `edit ${describe(e)} is outside the file (${content.length} bytes)`, e);
+    }
+  }
+  const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+  for (const e of edits) {
+    if (e.expected !== undefined && !bytes.subarray(e.start, e.end).equals(Buffer.from(e.expected, "utf8"))) {
+      throw new RewriteError("CHANGED", `bytes ${describe(e)} are no longer ${JSON.stringify(e.expected)}`, e);
     }
   }
   const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
@@ -40,7 +51,6 @@ export function applyEdits(content: Uint8Array, edits: readonly Edit[]): Buffer 
       throw new RewriteError("OVERLAP", `edits ${describe(prev)} and ${describe(cur)} overlap`, cur);
     }
   }
-  const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
   const parts: Buffer[] = [];
   let cursor = 0;
   for (const e of sorted) {

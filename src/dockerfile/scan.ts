@@ -270,14 +270,30 @@ const HANDLERS: Record<string, (s: Scan, l: Logical) => void> = {
   RUN: (s, l) => s.run(l),
 };
 
+/** The scanner failed on a file: a bug in the scanner (the fuzz tests have found none), never "no references". */
+export class ScanError extends Error {
+  override readonly name = "ScanError";
+  readonly code = "SCAN_FAILED";
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A function from a Dockerfile's bytes to its references (scanDockerfile; tests inject others). */
+export type Scanner = (content: Uint8Array) => FoundReference[];
+
 /**
- * The image references of a Dockerfile, in file order. Never throws: any bytes are read the way BuildKit would read
- * them (an internal error, which the fuzz tests have not found, yields no references rather than an exception).
+ * The image references of a Dockerfile, in file order. Any bytes are read the way BuildKit would read them; an
+ * internal error (which the fuzz tests have not found) is a ScanError, so that a file the scanner cannot read is
+ * reported, never taken for a file without references.
+ *
+ * @example scanDockerfile(Buffer.from("FROM python:3.12\n"))[0]?.text // "python:3.12"
  */
 export function scanDockerfile(content: Uint8Array): FoundReference[] {
   try {
     return scan(content);
-  } catch {
-    return [];
+  } catch (error) {
+    throw new ScanError(`internal error: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }

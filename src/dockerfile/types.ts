@@ -29,4 +29,6 @@ export interface Edit {
   start: number;
   end: number;
   replacement: string;
+  /** The text the range must still hold (what the scan read there); checked when given. */
+  expected?: string;
 }

@@ -3,7 +3,7 @@
 
 import type { ProbotOctokit } from "probot";
 import { isDockerfilePath } from "../dockerfile/files.js";
-import { fetchBlobs, fetchRepoState, type BotPull } from "./graphql.js";
+import { fetchBlobs, fetchRepoState, type BotBranchCommit, type BotPull } from "./graphql.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -37,6 +37,8 @@ export interface RepoSnapshot {
   skipped: { path: string; reason: "too-large" | "binary" | "too-many" }[];
   /** The head of `digest-pin/<branch>`, or null when it does not exist. */
   botBranchHead: string | null;
+  /** What GitHub says of that head commit: who made it, its signature, its parents. */
+  botBranchCommit: BotBranchCommit | null;
   /** Pull requests from the bot branch, newest first. */
   pulls: BotPull[];
 }
@@ -87,12 +89,13 @@ export async function readRepository(
   expectedBranch: string | undefined,
   wanted: (path: string) => boolean = isDockerfilePath,
 ): Promise<RepoRead> {
-  let state = await fetchRepoState(octokit, owner, repo, branchFor(expectedBranch ?? "main"));
+  const guess = expectedBranch ?? "main";
+  let state = await fetchRepoState(octokit, owner, repo, branchFor(guess), guess);
   if (state.archived) return { status: "archived" };
   if (state.disabled) return { status: "disabled" };
   if (state.empty || state.defaultBranch === null) return { status: "empty" };
-  if (state.defaultBranch.name !== (expectedBranch ?? "main")) {
-    state = await fetchRepoState(octokit, owner, repo, branchFor(state.defaultBranch.name));
+  if (state.defaultBranch.name !== guess) {
+    state = await fetchRepoState(octokit, owner, repo, branchFor(state.defaultBranch.name), state.defaultBranch.name);
     if (state.defaultBranch === null) return { status: "empty" };
   }
   const { name: branch, headSha, treeSha } = state.defaultBranch;
@@ -105,6 +108,7 @@ export async function readRepository(
     configText: state.config?.text ?? null,
     skipped: [],
     botBranchHead: state.botBranchHead,
+    botBranchCommit: state.botBranchCommit,
     pulls: state.pulls,
   };
   const chosen: TreeEntry[] = [];

@@ -63,6 +63,24 @@ export interface BotPull {
   author: string | null;
 }
 
+/**
+ * The bot branch's head commit as GitHub reports it: what decides whether the app made it (see ownership.ts). Emails
+ * are GitHub's, not a client's claim, only together with a valid signature: GitHub signs an app's commit itself and
+ * then sets author and committer to the app's bot account.
+ */
+export interface BotBranchCommit {
+  oid: string;
+  authorEmail: string | null;
+  committerEmail: string | null;
+  /** GitHub verified the commit's signature (REST `verification.verified`, reason `valid`). */
+  verified: boolean;
+  /** Its first two parents, and how many it has. */
+  parents: string[];
+  parentCount: number;
+  /** Commits of the bot branch that the base branch lacks; null when GitHub could not compare the two. */
+  aheadOfBase: number | null;
+}
+
 export interface RepoState {
   owner: string;
   name: string;
@@ -77,14 +95,19 @@ export interface RepoState {
   botBranch: string;
   /** Its head commit, or null when the branch does not exist. */
   botBranchHead: string | null;
+  /** What GitHub says about that commit (null when the branch does not exist or its head is not a commit). */
+  botBranchCommit: BotBranchCommit | null;
   /** Pull requests whose head is `botBranch`, newest first, at most `PULL_LIMIT`; from forks left out. */
   pulls: BotPull[];
   /** More pull requests on the bot branch exist than were read. */
   pullsTruncated: boolean;
 }
 
-/** The state query. Variables: `owner`, `name`, `botRef` (`refs/heads/<bot>`) and `botBranch`. */
-export const REPO_STATE_QUERY = `query DigestPinRepoState($owner: String!, $name: String!, $botRef: String!, $botBranch: String!) {
+/**
+ * The state query. Variables: `owner`, `name`, `botRef` (`refs/heads/<bot>`), `botBranch` and `baseBranch` (the
+ * default branch the bot branch is for).
+ */
+export const REPO_STATE_QUERY = `query DigestPinRepoState($owner: String!, $name: String!, $botRef: String!, $botBranch: String!, $baseBranch: String!) {
   repository(owner: $owner, name: $name) {
     isArchived
     isDisabled
@@ -112,6 +135,27 @@ export const REPO_STATE_QUERY = `query DigestPinRepoState($owner: String!, $name
     botRef: ref(qualifiedName: $botRef) {
       target {
         oid
+        ... on Commit {
+          author {
+            email
+          }
+          committer {
+            email
+          }
+          signature {
+            isValid
+            state
+          }
+          parents(first: 2) {
+            totalCount
+            nodes {
+              oid
+            }
+          }
+        }
+      }
+      compare(headRef: $baseBranch) {
+        behindBy
       }
     }
     pullRequests(headRefName: $botBranch, first: ${PULL_LIMIT}, orderBy: {field: CREATED_AT, direction: DESC}) {
@@ -171,6 +215,13 @@ interface PullNode {
   author: { __typename: string; login: string } | null;
 }
 
+interface CommitNode {
+  author?: { email: string | null } | null;
+  committer?: { email: string | null } | null;
+  signature?: { isValid: boolean; state: string } | null;
+  parents?: { totalCount: number; nodes: ({ oid: string } | null)[] | null };
+}
+
 interface RepoStateAnswer {
   repository: {
     isArchived: boolean;
@@ -178,7 +229,10 @@ interface RepoStateAnswer {
     isEmpty: boolean;
     defaultBranchRef: { name: string; target: { oid: string; tree?: { oid: string } } | null } | null;
     config: BlobNode | null;
-    botRef: { target: { oid: string } | null } | null;
+    botRef: {
+      target: (CommitNode & { oid: string }) | null;
+      compare: { behindBy: number } | null;
+    } | null;
     pullRequests: { totalCount: number; nodes: (PullNode | null)[] | null };
   } | null;
 }
@@ -248,13 +302,20 @@ async function restBlob(octokit: Octokit, owner: string, repo: string, oid: stri
  *
  * Throws GitHubQueryError (`notFound` when the repository is missing or outside the token's scope).
  */
-export async function fetchRepoState(octokit: Octokit, owner: string, name: string, botBranch: string): Promise<RepoState> {
+export async function fetchRepoState(
+  octokit: Octokit,
+  owner: string,
+  name: string,
+  botBranch: string,
+  baseBranch: string,
+): Promise<RepoState> {
   const operation = "DigestPinRepoState";
   const answer = await query<RepoStateAnswer>(octokit, operation, REPO_STATE_QUERY, {
     owner,
     name,
     botRef: `refs/heads/${botBranch}`,
     botBranch,
+    baseBranch,
   });
   const repo = answer?.repository;
   if (!repo) throw new GitHubQueryError(`GitHub GraphQL ${operation}: no repository ${owner}/${name} in the answer`, operation);
@@ -300,8 +361,25 @@ export async function fetchRepoState(octokit: Octokit, owner: string, name: stri
     config,
     botBranch,
     botBranchHead: repo.botRef?.target?.oid ?? null,
+    botBranchCommit: botBranchCommit(repo.botRef),
     pulls,
     pullsTruncated: repo.pullRequests.totalCount > nodes.length,
+  };
+}
+
+function botBranchCommit(ref: NonNullable<RepoStateAnswer["repository"]>["botRef"]): BotBranchCommit | null {
+  const target = ref?.target;
+  // Only a commit answers `parents`: a ref to a tag or tree object is nobody's pull request branch.
+  if (!target?.oid || !target.parents) return null;
+  const signature = target.signature;
+  return {
+    oid: target.oid,
+    authorEmail: target.author?.email ?? null,
+    committerEmail: target.committer?.email ?? null,
+    verified: signature?.isValid === true && signature.state === "VALID",
+    parents: (target.parents.nodes ?? []).flatMap((p) => (p?.oid ? [p.oid] : [])),
+    parentCount: target.parents.totalCount,
+    aheadOfBase: ref?.compare?.behindBy ?? null,
   };
 }
 

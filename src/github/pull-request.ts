@@ -2,11 +2,12 @@
 // close when nothing is left, remember declined digests through closed PRs' markers.
 
 import { applyEdits } from "../dockerfile/rewrite.js";
-import { editsFor, type Plan } from "../plan.js";
+import { editsFor, failedFiles, type Plan } from "../plan.js";
 import { renderBody, titleFor } from "./body.js";
 import type { RepoConfig } from "./config.js";
 import { branchFor, type Octokit, type RepoSnapshot } from "./files.js";
 import { markChanges, readMarker, renderMarker, replaceMarker, samePlan, type Marker } from "./marker.js";
+import { isInBase, isOwnHead, type BotAccount } from "./ownership.js";
 
 export { branchFor };
 
@@ -83,12 +84,6 @@ function desiredMarker(snapshot: RepoSnapshot, plan: Plan): Pick<Marker, "files"
   return { files, changes: markChanges(plan.changes) };
 }
 
-/** A commit the app made: GitHub verified it and the app is its author. */
-async function isOwnCommit(octokit: Octokit, { owner, repo }: RepoRef, sha: string, botLogin: string) {
-  const { data } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: sha });
-  return data.verification?.verified === true && data.author?.name === botLogin;
-}
-
 async function writeBranch(octokit: Octokit, { owner, repo }: RepoRef, branch: string, sha: string, exists: boolean) {
   if (exists) {
     await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha, force: true });
@@ -145,8 +140,8 @@ async function applyMetadata(octokit: Octokit, { owner, repo }: RepoRef, number:
 
 export interface SyncOptions {
   config: RepoConfig;
-  /** The app's login, `<slug>[bot]`: the author of the commits it makes. */
-  botLogin: string;
+  /** The app's bot account, the author and committer of the commits it makes (asked only when the branch exists). */
+  bot: () => Promise<BotAccount>;
   /** `/digest-pin recreate`: rebuild the branch even over someone else's commits. */
   recreate?: boolean;
 }
@@ -157,14 +152,27 @@ export async function syncPullRequest(
   ref: RepoRef,
   snapshot: RepoSnapshot,
   plan: Plan,
-  { config, botLogin, recreate = false }: SyncOptions,
+  { config, bot, recreate = false }: SyncOptions,
 ): Promise<SyncResult> {
   const { owner, repo } = ref;
   const branch = branchFor(snapshot.branch);
   const open = snapshot.pulls.find((p) => p.state === "open" && p.headRefName === branch);
   const head = snapshot.botBranchHead;
   const openMarker = open ? readMarker(open.body) : null;
-  const ours = open !== undefined && head !== null && openMarker?.commit === head;
+  // Whether the app made the head is GitHub's answer, never the marker's: anyone who can push to the branch can edit
+  // the body too. The marker's commit only tells whether its plan describes this head (see "unchanged" below).
+  const ours = head !== null && isOwnHead(snapshot.botBranchCommit, await bot());
+
+  // A file that failed to scan has unknown references, not none: while any does, our pull request is neither closed
+  // nor called current nor rebuilt without them. /digest-pin recreate may rebuild it, but never closes it.
+  const unscanned = failedFiles(plan).length;
+  if (open && unscanned > 0 && (recreate ? plan.changes.length === 0 : ours)) {
+    return {
+      action: "blocked",
+      pull: { number: open.number, url: open.url },
+      detail: `${unscanned} file${unscanned === 1 ? "" : "s"} could not be scanned, so the pull request stays as it is until ${unscanned === 1 ? "it can" : "they can"} be`,
+    };
+  }
 
   // A registry failure is never "nothing left to change": while references it proposes digests for fail to resolve,
   // our open pull request is neither closed (which would also decline its digests) nor stripped of those proposals.
@@ -207,7 +215,7 @@ export async function syncPullRequest(
       if (head) await reportForeignPush(octokit, ref, open.number, head);
       return { action: "blocked", pull, detail: "foreign commits" };
     }
-    if (ours && !recreate && openMarker && samePlan(openMarker, desired)) {
+    if (ours && !recreate && openMarker?.commit === head && samePlan(openMarker, desired)) {
       // The same edits: only the list of unresolved references may have changed.
       const body = renderBody(plan, renderMarker(openMarker));
       if (body !== open.body) await octokit.rest.pulls.update({ owner, repo, pull_number: open.number, body });
@@ -225,13 +233,10 @@ export async function syncPullRequest(
     return { action: "updated", pull };
   }
 
-  // No open PR. A leftover branch is ours to reuse only when its head is a commit we made: one a closed PR's marker
-  // names, or (a run that died between pushing the branch and opening the PR) a verified commit authored by the app.
-  if (head !== null && !recreate) {
-    const closed = snapshot.pulls.filter((p) => p.state === "closed");
-    if (!closed.some((p) => readMarker(p.body)?.commit === head) && !(await isOwnCommit(octokit, ref, head, botLogin))) {
-      return { action: "blocked", detail: `branch ${branch} exists with commits digest-pin did not make` };
-    }
+  // No open PR. A leftover branch (of a closed PR, or of a run that died between pushing it and opening the PR) is
+  // reused only when its head is a commit we made, or one the base branch already has (a merged PR's kept branch).
+  if (head !== null && !recreate && !ours && !isInBase(snapshot.botBranchCommit)) {
+    return { action: "blocked", detail: `branch ${branch} exists with commits digest-pin did not make` };
   }
   const commit = await createCommit(octokit, ref, snapshot, plan);
   await writeBranch(octokit, ref, branch, commit, head !== null);

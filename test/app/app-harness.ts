@@ -3,7 +3,7 @@
 import examples from "@octokit/webhooks-examples";
 import { pino } from "pino";
 import { Probot } from "probot";
-import { createApp, type ScanJob } from "../../src/app/index.js";
+import { createApp, type AppOptions, type ScanJob } from "../../src/app/index.js";
 import type { JobQueue } from "../../src/jobs/types.js";
 import { RegistryClient } from "../../src/registry/client.js";
 import { FakeGitHub } from "../../bench/harness/fake-github.js";
@@ -36,14 +36,15 @@ export interface AppHarness {
 }
 
 
-export async function startApp(): Promise<AppHarness> {
+/** The real app against a fresh fake GitHub and registry; `options` go to createApp (e.g. an injected scanner). */
+export async function startApp(options: Pick<AppOptions, "scanner"> = {}): Promise<AppHarness> {
   const gh = await FakeGitHub.start();
   gh.addInstallation(INSTALLATION, { login: OWNER, type: "Organization" });
   const registry = await LocalRegistry.start();
   const client = new RegistryClient({ insecureRegistries: [registry.host], retryBaseMs: 1, maxRetries: 1, cacheTtlMs: 0 });
   const probot = testProbot(unthrottledOctokit(gh.apiUrl), pino({ level: process.env.LOG_LEVEL ?? "silent" }));
   let queue: JobQueue<ScanJob> | undefined;
-  await probot.load(createApp({ resolver: client, onQueue: (q) => (queue = q) }), {
+  await probot.load(createApp({ ...options, resolver: client, onQueue: (q) => (queue = q) }), {
     cwd: process.cwd(),
     addHandler: () => undefined,
   });

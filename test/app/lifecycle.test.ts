@@ -1,7 +1,7 @@
 // The pull request lifecycle, end to end inside one process: real Probot, real example webhooks, the fake GitHub with
 // git semantics, a real Distribution registry and the real registry client.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readMarker } from "../../src/github/marker.js";
+import { readMarker, replaceMarker } from "../../src/github/marker.js";
 import { CONFIG_ISSUE_TITLE } from "../../src/github/config-issue.js";
 import { registryAvailability } from "../../bench/harness/registry.js";
 import {
@@ -142,6 +142,39 @@ describe.skipIf(!availability.available)("pull request lifecycle", () => {
     expect(head).not.toBe(foreign);
     expect(h.gh.readFile(OWNER, "service", BRANCH, "notes.txt")).toBeNull();
     expect(readMarker(openPull()?.body)?.commit).toBe(head);
+  });
+
+  it("does not adopt a commit someone else pushed when the pull request's marker is edited to name it", async () => {
+    const number = openPull()?.number ?? 0;
+    const marker = readMarker(openPull()?.body);
+    if (!marker) throw new Error("no marker");
+    const notices = () => h.gh.comments(OWNER, "service", number).filter((c) => c.body.includes("Someone else pushed"));
+    const earlier = notices().length;
+    // The base moves on (a docs change): the app's commit now sits on an older base commit and is still its own.
+    h.gh.pushFiles(OWNER, "service", "main", { "README.md": "hello again\n" });
+    await rescan();
+    const ours = h.gh.getRef(OWNER, "service", BRANCH);
+    expect(ours).toBe(marker.commit);
+    expect(notices()).toHaveLength(earlier);
+
+    // A writer pushes a commit written as the app (its name and email) and edits the body so its marker names it.
+    const forged = h.gh.pushFiles(OWNER, "service", BRANCH, { Dockerfile: `FROM ${host}/evil/image:1\n` }, { author: h.gh.botLogin });
+    h.gh.editItem(OWNER, "service", number, { body: replaceMarker(openPull()?.body ?? "", { ...marker, commit: forged }) });
+    const reply = async () => h.gh.comments(OWNER, "service", ops).at(-1)?.body ?? "";
+    await rescan();
+    expect(await reply()).toMatch(/Left the branch alone: foreign commits/);
+    // A new digest to propose: still not written over their commit.
+    const moved = (await h.registry.pushImage("library/python", "3.12", { kind: "oci-index", salt: "forged" })).digest;
+    await rescan();
+    expect(await reply()).toMatch(/Left the branch alone: foreign commits/);
+    expect(h.gh.getRef(OWNER, "service", BRANCH)).toBe(forged);
+    expect(notices().slice(earlier).map((c) => c.body.includes(forged.slice(0, 7)))).toEqual([true]);
+
+    await h.deliver("issue_comment", commented(h.gh, "service", number, "/digest-pin recreate", "writer", { isPull: true }));
+    await h.idle();
+    expect(branchFile()).toContain(`python:3.12@${moved}\r\n`);
+    expect(readMarker(openPull()?.body)?.commit).toBe(h.gh.getRef(OWNER, "service", BRANCH));
+    python = moved;
   });
 
   it("refuses commands from people without write access and ignores bots", async () => {

@@ -29,6 +29,17 @@ describe("applyEdits", () => {
     expect(applyEdits(input, [...edits].reverse()).toString()).toBe("0XYZ23+46ab9");
   });
 
+  it("refuses an edit whose range no longer holds the text it was planned for (CHANGED)", () => {
+    const edit = { start: 5, end: 8, replacement: `a:1@${D}`, expected: "a:1" };
+    expect(applyEdits(Buffer.from("FROM a:1\n"), [edit]).toString()).toBe(`FROM a:1@${D}\n`);
+    // One line added above: the same offsets now cover other bytes.
+    expect(thrown(() => applyEdits(Buffer.from("# x\nFROM a:1\n"), [edit])).code).toBe("CHANGED");
+    expect(thrown(() => applyEdits(Buffer.from("FROM b:1\n"), [edit])).message).toMatch(/no longer "a:1"/);
+    // UTF-8 text compares as bytes.
+    const accented = Buffer.from("FROM é/x:1\n", "utf8");
+    expect(applyEdits(accented, [{ start: 5, end: 11, replacement: "y", expected: "é/x:1" }]).toString()).toBe("FROM y\n");
+  });
+
   it("writes replacements as UTF-8", () => {
     expect(applyEdits(Buffer.from("a-b"), [{ start: 1, end: 2, replacement: "é→" }])).toEqual(
       Buffer.from("aé→b", "utf8"),

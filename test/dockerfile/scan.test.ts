@@ -2,7 +2,7 @@ import { DockerfileParser, type Dockerfile } from "dockerfile-ast";
 import { describe, expect, it } from "vitest";
 import { generateCorpus } from "../../bench/scan.js";
 import { parseAst } from "../../src/dockerfile/instructions.js";
-import { scanDockerfile } from "../../src/dockerfile/scan.js";
+import { ScanError, scanDockerfile } from "../../src/dockerfile/scan.js";
 import type { FoundReference } from "../../src/dockerfile/types.js";
 
 const D = `sha256:${"c".repeat(64)}`;
@@ -466,6 +466,21 @@ describe("robustness", () => {
     const started = performance.now();
     expect(() => scanDockerfile(Buffer.from(text))).not.toThrow();
     expect(performance.now() - started).toBeLessThan(3_000);
+  });
+
+  it("throws a ScanError on an internal error instead of finding nothing", () => {
+    // No bytes are known to break the scanner (the fuzz tests look for some); input it cannot read stands in.
+    const error = (() => {
+      try {
+        scanDockerfile(undefined as unknown as Uint8Array);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expect(error).toBeInstanceOf(ScanError);
+    expect(error).toMatchObject({ code: "SCAN_FAILED", cause: expect.any(TypeError) });
+    expect((error as Error).message).toMatch(/^internal error: /);
   });
 
   it("handles a huge line quickly", () => {

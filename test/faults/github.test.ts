@@ -3,7 +3,7 @@
 // the pull request. Each time: the app keeps serving, the failure is visible, nothing wrong is written, and the next
 // trigger converges to exactly one pull request with the right bytes.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readMarker } from "../../src/github/marker.js";
+import { readMarker, replaceMarker } from "../../src/github/marker.js";
 import { commented, installationCreated, pushed } from "../app/app-harness.js";
 import { BadRegistry, INSTALLATION, OWNER, startHarness, until, type Harness } from "./harness.js";
 
@@ -165,6 +165,25 @@ describe("GitHub faults", () => {
     await push("crash");
     converged("crash");
     expect(h.gh.getRef(OWNER, "crash", BRANCH)).toBe(head);
+  });
+
+  it("a leftover branch is not reused because a closed pull request's marker was edited to name its head", async () => {
+    const issue = repo("forged");
+    expect(await rescan("forged", issue)).toMatch(/Opened/);
+    const pull = converged("forged");
+    // A writer closes the pull request (declining its digest), pushes to the kept branch, and edits the closed pull
+    // request's marker to name their commit.
+    h.gh.closePull(OWNER, "forged", pull?.number ?? 0, "writer");
+    const theirs = h.gh.pushFiles(OWNER, "forged", BRANCH, { "notes.txt": "mine\n" }, { author: "writer" });
+    const marker = readMarker(pull?.body);
+    if (!marker) throw new Error("no marker");
+    h.gh.editItem(OWNER, "forged", pull?.number ?? 0, { body: replaceMarker(pull?.body ?? "", { ...marker, commit: theirs }) });
+    // A newer digest is worth a new pull request, but not on their commit.
+    moved = bad.image("team/app", "1", "moved for the forged marker");
+    expect(await rescan("forged", issue)).toMatch(/Left the branch alone: branch digest-pin\/main exists with commits/);
+    expect(h.gh.getRef(OWNER, "forged", BRANCH)).toBe(theirs);
+    expect(h.gh.pulls(OWNER, "forged").filter((p) => p.state === "open")).toEqual([]);
+    digest = bad.image("team/app", "1");
   });
 
   it("never logs a token", () => {

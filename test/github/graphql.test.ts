@@ -78,7 +78,7 @@ describe("fetchRepoState", () => {
 
     const octokit = client();
     gh.resetCounts();
-    const state = await fetchRepoState(octokit, "acme", "web", BOT);
+    const state = await fetchRepoState(octokit, "acme", "web", BOT, "main");
     expect(routes()).toEqual(["POST /graphql 200"]);
 
     const main = gh.getRef("acme", "web", "main") as string;
@@ -95,6 +95,16 @@ describe("fetchRepoState", () => {
       },
       botBranch: BOT,
       botBranchHead: botHead,
+      // Pushed with git under the app's name and email: GitHub signed nothing.
+      botBranchCommit: {
+        oid: botHead,
+        authorEmail: `${String(gh.userPayload(gh.botLogin).id)}+${gh.botLogin}@users.noreply.github.com`,
+        committerEmail: `${String(gh.userPayload(gh.botLogin).id)}+${gh.botLogin}@users.noreply.github.com`,
+        verified: false,
+        parents: gh.getCommit("acme", "web", botHead)?.parents,
+        parentCount: 1,
+        aheadOfBase: 1,
+      },
       pulls: [
         {
           number: 3,
@@ -117,12 +127,13 @@ describe("fetchRepoState", () => {
 
   it("reports no config, no bot branch and no pull requests", async () => {
     gh.addRepo(1, { name: "plain", files: { Dockerfile: "FROM node:20\n" }, defaultBranch: "trunk" });
-    const state = await fetchRepoState(client(), "acme", "plain", branchFor("trunk"));
+    const state = await fetchRepoState(client(), "acme", "plain", branchFor("trunk"), "trunk");
     expect(state).toMatchObject({
       defaultBranch: { name: "trunk" },
       config: null,
       botBranch: "digest-pin/trunk",
       botBranchHead: null,
+      botBranchCommit: null,
       pulls: [],
       pullsTruncated: false,
     });
@@ -132,7 +143,7 @@ describe("fetchRepoState", () => {
     const config = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("schedule: weekly\r\n")]);
     gh.addRepo(1, { name: "bom", files: { [CONFIG_PATH]: config } });
     gh.resetCounts();
-    const state = await fetchRepoState(client(), "acme", "bom", BOT);
+    const state = await fetchRepoState(client(), "acme", "bom", BOT, "main");
     expect(state.config?.text).toBe(config.toString("utf8"));
     expect(state.config?.oid).toBe(hashObject("blob", config));
     expect(routes()).toEqual(["POST /graphql 200", "GET /repos/{owner}/{repo}/git/blobs/{file_sha} 200"]);
@@ -140,7 +151,7 @@ describe("fetchRepoState", () => {
 
   it("treats a directory at the config path as no config", async () => {
     gh.addRepo(1, { name: "dir", files: { [`${CONFIG_PATH}/x`]: "y" } });
-    expect((await fetchRepoState(client(), "acme", "dir", BOT)).config).toBeNull();
+    expect((await fetchRepoState(client(), "acme", "dir", BOT, "main")).config).toBeNull();
   });
 
   it("reads empty, archived and disabled repositories", async () => {
@@ -148,7 +159,7 @@ describe("fetchRepoState", () => {
     gh.addRepo(1, { name: "old", files: { Dockerfile: "FROM x\n" }, archived: true });
     gh.addRepo(1, { name: "off", files: { Dockerfile: "FROM x\n" }, disabled: true });
     const octokit = client();
-    expect(await fetchRepoState(octokit, "acme", "empty", BOT)).toEqual({
+    expect(await fetchRepoState(octokit, "acme", "empty", BOT, "main")).toEqual({
       owner: "acme",
       name: "empty",
       archived: false,
@@ -158,11 +169,12 @@ describe("fetchRepoState", () => {
       config: null,
       botBranch: BOT,
       botBranchHead: null,
+      botBranchCommit: null,
       pulls: [],
       pullsTruncated: false,
     });
-    expect(await fetchRepoState(octokit, "acme", "old", BOT)).toMatchObject({ archived: true, disabled: false, empty: false });
-    expect(await fetchRepoState(octokit, "acme", "off", BOT)).toMatchObject({ archived: false, disabled: true });
+    expect(await fetchRepoState(octokit, "acme", "old", BOT, "main")).toMatchObject({ archived: true, disabled: false, empty: false });
+    expect(await fetchRepoState(octokit, "acme", "off", BOT, "main")).toMatchObject({ archived: false, disabled: true });
   });
 
   it("says when there are more pull requests on the bot branch than it read", async () => {
@@ -173,7 +185,7 @@ describe("fetchRepoState", () => {
       gh.closePull("acme", "busy", i + 1);
       clock += 1000;
     }
-    const state = await fetchRepoState(client(), "acme", "busy", BOT);
+    const state = await fetchRepoState(client(), "acme", "busy", BOT, "main");
     expect(state.pulls).toHaveLength(50);
     expect(state.pulls[0]?.number).toBe(52);
     expect(state.pullsTruncated).toBe(true);
@@ -181,11 +193,11 @@ describe("fetchRepoState", () => {
 
   it("throws a GitHubQueryError for a repository outside the token's reach", async () => {
     gh.addRepo(2, { name: "secret", files: {} });
-    const error = await fetchRepoState(client(1), "other", "secret", BOT).catch((e: unknown) => e);
+    const error = await fetchRepoState(client(1), "other", "secret", BOT, "main").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GitHubQueryError);
     expect(error).toMatchObject({ operation: "DigestPinRepoState", notFound: true });
     expect((error as Error).message).toMatch(/DigestPinRepoState failed: NOT_FOUND: Could not resolve to a Repository with the name 'other\/secret'/);
-    const missing = await fetchRepoState(client(1), "acme", "nope", BOT).catch((e: unknown) => e);
+    const missing = await fetchRepoState(client(1), "acme", "nope", BOT, "main").catch((e: unknown) => e);
     expect(missing).toMatchObject({ notFound: true });
   });
 
@@ -197,7 +209,7 @@ describe("fetchRepoState", () => {
 
 describe("fetchBlobs", () => {
   async function tree(octokit: Octokit, repo: string): Promise<Map<string, string>> {
-    const state = await fetchRepoState(octokit, "acme", repo, BOT);
+    const state = await fetchRepoState(octokit, "acme", repo, BOT, "main");
     const { data } = await octokit.rest.git.getTree({ owner: "acme", repo, tree_sha: state.defaultBranch?.treeSha as string, recursive: "1" });
     return new Map(data.tree.filter((e) => e.type === "blob").map((e) => [e.path as string, e.sha as string]));
   }

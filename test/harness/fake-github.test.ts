@@ -135,7 +135,8 @@ describe("git object ids", () => {
     expect(gitEmpty).toBe(EMPTY_TREE_SHA);
     const gitChild = git(tmp, ["commit-tree", EMPTY_TREE_SHA, "-p", gitRoot, "-m", "second", "-m", "body"], env);
     expect(child.data.sha).toBe(gitChild);
-    expect(child.data.verification?.verified).toBe(true); // app token, no custom committer
+    // GitHub signs an app's commit only without custom author, committer or signature information.
+    expect(child.data.verification?.verified).toBe(false); // custom author
   });
 
   it("addRepo and pushFiles build the same trees as git", async () => {
@@ -732,6 +733,51 @@ describe("GraphQL", () => {
     const gh = await installationClient(1);
     expect((await gh.rest.repos.get({ owner: "acme", repo: "web" })).headers["x-ratelimit-used"]).toBe("1");
     expect(fake.unknownRoutes).toEqual([]);
+  });
+
+  it("answers a commit's author, committer, signature and parents, and compares refs, like GitHub", async () => {
+    setup();
+    const main = fake.getRef("acme", "web", "main") as string;
+    const writer = fake.pushFiles("acme", "web", "topic", { "a.txt": "a\n" }, { author: "writer" });
+    // The app's commit through the Git data API, which GitHub signs.
+    const gh = await installationClient(1);
+    const { data: signed } = await gh.rest.git.createCommit({ owner: "acme", repo: "web", message: "app", tree: fake.getCommit("acme", "web", writer)?.tree as string, parents: [writer] });
+    fake.setBranch("acme", "web", "topic", signed.sha);
+    const bot = fake.userPayload(fake.botLogin) as { id: number };
+    const { body } = await gql(
+      `{ repository(owner: "acme", name: "web") {
+        topic: ref(qualifiedName: "refs/heads/topic") {
+          target { ... on Commit {
+            author { name email user { login } } committer { email }
+            signature { __typename isValid state wasSignedByGitHub }
+            parents(first: 2) { totalCount nodes { oid parents(first: 1) { nodes { oid } } } }
+          } }
+          compare(headRef: "main") { aheadBy behindBy status }
+          none: compare(headRef: "nope") { status }
+        }
+        main: defaultBranchRef { compare(headRef: "topic") { aheadBy behindBy status } }
+        byWriter: object(oid: "${writer}") { ... on Commit { author { user { login } } signature { isValid } } }
+      } }`,
+    );
+    expect(body.errors).toBeUndefined();
+    const email = `${bot.id}+${fake.botLogin}@users.noreply.github.com`;
+    expect(body.data.repository).toEqual({
+      topic: {
+        target: {
+          // A bot is not a User: GitActor.user is null for its commits.
+          author: { name: fake.botLogin, email, user: null },
+          committer: { email },
+          signature: { __typename: "GpgSignature", isValid: true, state: "VALID", wasSignedByGitHub: true },
+          parents: { totalCount: 1, nodes: [{ oid: writer, parents: { nodes: [{ oid: main }] } }] },
+        },
+        compare: { aheadBy: 0, behindBy: 2, status: "BEHIND" },
+        none: null,
+      },
+      main: { compare: { aheadBy: 2, behindBy: 0, status: "AHEAD" } },
+      byWriter: { author: { user: { login: "writer" } }, signature: null },
+    });
+    const unpaged = await gql(`{ repository(owner: "acme", name: "web") { object(oid: "${writer}") { ... on Commit { parents { totalCount } } } } }`);
+    expect(unpaged.body.errors?.[0]?.type).toBe("MISSING_PAGINATION_BOUNDARIES");
   });
 
   it("answers what it does not know with GraphQL errors", async () => {

@@ -1,13 +1,14 @@
 // Hostile files: an odd corpus (megabyte lines, 100,000 lines, NUL bytes, invalid UTF-8, 20,000 continuation lines,
 // unterminated heredocs, binary files named Dockerfile, …), random damage to real Dockerfiles, and random edit lists.
-// The scanner never throws, answers each file in bounded time, and pinning what it finds never changes a byte outside
-// a reference. test/dockerfile/property.test.ts covers generated Dockerfiles, random bytes and token soup; this adds
+// The scanner never fails (an internal error is a ScanError now, no longer an empty result, so these tests see it),
+// answers each file in bounded time, and pinning what it finds never changes a byte outside a reference. test/dockerfile/property.test.ts covers generated Dockerfiles, random bytes and token soup; this adds
 // size, damage and the app's handling of such files.
 import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyEdits, RewriteError } from "../../src/dockerfile/rewrite.js";
 import { scanDockerfile } from "../../src/dockerfile/scan.js";
+import { scanFile } from "../../src/engine.js";
 import type { Edit, FoundReference } from "../../src/dockerfile/types.js";
 import { pinnedText } from "../../src/reference.js";
 import { commented } from "../app/app-harness.js";
@@ -163,8 +164,10 @@ function pinAndCompare(bytes: Uint8Array, refs: readonly FoundReference[], seed:
 describe("an odd corpus", () => {
   it.each(Object.entries(CORPUS))("%s: no crash, bounded time, nothing changed outside a reference", (name, { bytes, found }) => {
     const started = performance.now();
-    const refs = scanDockerfile(bytes);
+    const scanned = scanFile(name, bytes);
     const ms = performance.now() - started;
+    expect(scanned.error).toBeUndefined();
+    const refs = scanned.references;
     expect(ms, `${name} took ${Math.round(ms)} ms`).toBeLessThan(PER_FILE_MS);
     checkInvariants(bytes, refs);
     if (found) expect(refs.map((r) => r.text)).toEqual(found);
