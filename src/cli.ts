@@ -134,7 +134,9 @@ function clientFromFlags(flags: RegistryFlags, env: NodeJS.ProcessEnv): Registry
   merged.DIGEST_PIN_INSECURE_REGISTRIES = join2(env.DIGEST_PIN_INSECURE_REGISTRIES, flags["insecure-registry"]);
   merged.DIGEST_PIN_REGISTRY_MIRRORS = join2(env.DIGEST_PIN_REGISTRY_MIRRORS, flags.mirror);
   if (flags["auth-file"]) merged.REGISTRY_AUTH_FILE = flags["auth-file"];
-  return new RegistryClient(registryOptionsFromEnv(merged));
+  const options = registryOptionsFromEnv(merged);
+  // One run of the command: a credential helper's answer is good for all of it (ECR tokens last 12 h).
+  return new RegistryClient({ ...options, credentialHelpers: { ...options.credentialHelpers, ttlMs: Infinity } });
 }
 
 /** Read and scan every Dockerfile below dir; a file the scanner fails on carries its error. */

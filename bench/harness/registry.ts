@@ -25,6 +25,11 @@ export const SKOPEO_BINARY = "/usr/bin/skopeo";
 
 /** The test user of the Basic and token variants, and its bcrypt (cost 4) htpasswd line. */
 export const TEST_USER = { username: "pinner", password: "pin-test-password" };
+/**
+ * The test user's identity token (an OAuth2 refresh token, as Docker keeps after `docker login` to ACR): the token
+ * variant accepts it in a `POST` with `grant_type=refresh_token`, the flow Docker uses for identity tokens.
+ */
+export const TEST_IDENTITY_TOKEN = "pinner-refresh-token-0123456789";
 // Made once with `perl -e 'print crypt("pin-test-password", "$2b$04$<22 salt chars>")'` (glibc libxcrypt bcrypt);
 // cost 4 keeps the registry's password check under a millisecond.
 const TEST_USER_HTPASSWD = "pinner:$2b$04$mwdgivxL8iBPg6YJcyrkler9IW9z5eQ8WtnVGKMnrHg3Tmu9re/bW";
@@ -65,8 +70,12 @@ export interface AccessLogEntry {
 export interface TokenRequestLog {
   scopes: string[];
   service: string | null;
-  /** Whether the request carried an Authorization header, and whether it named a valid user. */
+  /** Whether the request carried credentials (Basic, or a refresh token), and whether they named a valid user. */
   authorization: "none" | "valid" | "invalid";
+  /** `GET` with optional Basic auth (Distribution's token protocol) or `POST` of an OAuth2 form. */
+  method: string;
+  /** The OAuth2 form's `grant_type` (POST only). */
+  grant?: string;
 }
 
 export type ImageKind = "oci-index" | "docker-list" | "oci-manifest" | "docker-manifest";
@@ -145,15 +154,34 @@ class TokenServer {
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    if (req.method === "POST") {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => this.answer(req, res, new URLSearchParams(Buffer.concat(chunks).toString("utf8"))));
+      return;
+    }
+    this.answer(req, res, undefined);
+  }
+
+  /** Answer a GET (scopes in the query, Basic auth) or an OAuth2 POST (scopes space-separated in the form). */
+  private answer(req: http.IncomingMessage, res: http.ServerResponse, form: URLSearchParams | undefined): void {
     const url = new URL(req.url ?? "/", "http://token");
-    const scopes = url.searchParams.getAll("scope");
-    const header = req.headers.authorization;
+    let scopes = url.searchParams.getAll("scope");
+    let service = url.searchParams.get("service");
     let authorization: TokenRequestLog["authorization"] = "none";
-    if (header) {
+    const header = req.headers.authorization;
+    if (form) {
+      scopes = (form.get("scope") ?? "").split(" ").filter((s) => s !== "");
+      service = form.get("service");
+      const refresh = form.get("refresh_token");
+      const ok = form.get("grant_type") === "refresh_token" && refresh === TEST_IDENTITY_TOKEN;
+      authorization = ok ? "valid" : "invalid";
+    } else if (header) {
       const decoded = header.startsWith("Basic ") ? Buffer.from(header.slice(6), "base64").toString() : "";
       authorization = decoded === `${TEST_USER.username}:${TEST_USER.password}` ? "valid" : "invalid";
     }
-    this.log.push({ scopes, service: url.searchParams.get("service"), authorization });
+    const grant = form?.get("grant_type") ?? undefined;
+    this.log.push({ scopes, service, authorization, method: req.method ?? "GET", ...(grant ? { grant } : {}) });
     if (url.pathname !== "/token") {
       res.writeHead(404).end();
       return;

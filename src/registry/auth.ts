@@ -5,7 +5,6 @@
 // The rule every function here serves: a credential, and every token obtained with it, is only for the registry it
 // is configured for. A challenge picks the realm and service, never whose credential is used nor the scope.
 
-import { createHash } from "node:crypto";
 import type { Credential } from "./credentials.js";
 import { TtlCache } from "./cache.js";
 import type { Clock } from "./cache.js";
@@ -292,8 +291,18 @@ function batchKeyOf({ registry, realm, service, credential }: TokenKey): string 
   return `${registry}\n${realm.href}\n${service ?? ""}\n${identity(credential)}`;
 }
 
-/** A cache key for who asks: a hash, so that no secret sits in a key that might be printed while debugging. */
+/** Opaque names of the credentials seen; a credential object keeps its name while it lives. */
+const identities = new WeakMap<Credential, string>();
+let identitiesGiven = 0;
+
+/**
+ * A cache key for who asks: an opaque name given to each credential object, so that no secret, not even a hash of
+ * one, sits in a key. A credential read again (a helper's answer after its time-to-live) is another identity, and
+ * never reuses the tokens of the one before.
+ */
 function identity(credential: Credential | undefined): string {
   if (!credential) return "anonymous";
-  return createHash("sha256").update(`${credential.username}\0${credential.password}`).digest("hex").slice(0, 16);
+  let name = identities.get(credential);
+  if (name === undefined) identities.set(credential, (name = `credential-${++identitiesGiven}`));
+  return name;
 }

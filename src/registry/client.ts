@@ -18,8 +18,9 @@ import {
 } from "./auth.js";
 import type { Challenge, TokenAnswer, TokenKey, TokenRequest } from "./auth.js";
 import { Inflight, TtlCache } from "./cache.js";
+import { CredentialHelpers } from "./credential-helper.js";
 import { CredentialStore, loadCredentials } from "./credentials.js";
-import type { Credential } from "./credentials.js";
+import type { Credential, CredentialSource } from "./credentials.js";
 import { Transport } from "./http.js";
 import type { HttpResponse, RequestKind, TransportStats } from "./http.js";
 import {
@@ -62,6 +63,12 @@ interface Target {
 
 type HostAuth = { kind: "bearer"; realm: URL; service: string | undefined } | { kind: "basic" };
 
+/** A registry's credential and where it came from (for messages, which never show the credential). */
+interface CredentialLookup {
+  credential: Credential | undefined;
+  source: CredentialSource;
+}
+
 const MIB = 1024 * 1024;
 const TOKEN_BODY_LIMIT = MIB;
 /** Manifests and configs fetched by digest never change; keep them longer than tags. */
@@ -84,6 +91,7 @@ export class RegistryClient implements Resolver {
   private readonly tokens: TokenProvider;
   private readonly hostAuth = new Map<string, HostAuth>();
   private credentialStore: Promise<CredentialStore> | undefined;
+  private readonly helpers: CredentialHelpers;
   private hits = 0;
   private misses = 0;
 
@@ -119,6 +127,7 @@ export class RegistryClient implements Resolver {
       onRequest: options.onRequest,
     });
     this.tokens = new TokenProvider((request) => this.fetchToken(request));
+    this.helpers = new CredentialHelpers(options.credentialHelpers);
   }
 
   /**
@@ -353,7 +362,10 @@ export class RegistryClient implements Resolver {
     const send = (authorization: string | undefined) =>
       this.transport.send({ method, url, kind, headers, authorization, maxBytes, what });
 
-    const known = await this.knownAuthorization(target, scope);
+    // Credentials are looked up only once the registry has asked for them (a helper runs only then).
+    let lookup: CredentialLookup | undefined;
+    const credentialLookup = async () => (lookup ??= await this.credentialFor(target));
+    const known = await this.knownAuthorization(target, scope, credentialLookup);
     let res = await send(known);
     if (res.status === 401) {
       if (res.url.origin !== url.origin) {
@@ -374,18 +386,22 @@ export class RegistryClient implements Resolver {
           401,
         );
       }
-      const answer = await this.answerChallenge(target, challenge, scope, what, known !== undefined);
+      const answer = await this.answerChallenge(target, challenge, scope, what, known !== undefined, await credentialLookup());
       res = await send(answer);
     }
-    if (res.status === 401 || res.status === 403) throw await this.refused(target, what, res);
+    if (res.status === 401 || res.status === 403) throw this.refused(target, what, res, lookup);
     return res;
   }
 
-  private async knownAuthorization(target: Target, scope: string): Promise<string | undefined> {
+  private async knownAuthorization(
+    target: Target,
+    scope: string,
+    credentialLookup: () => Promise<CredentialLookup>,
+  ): Promise<string | undefined> {
     const auth = this.hostAuth.get(target.host);
     if (!auth) return undefined;
-    const credential = await this.credentialFor(target);
-    if (auth.kind === "basic") return credential ? basicAuthorization(credential) : undefined;
+    const { credential } = await credentialLookup();
+    if (auth.kind === "basic") return credential && !identityOnly(credential) ? basicAuthorization(credential) : undefined;
     return `Bearer ${await this.tokens.token(this.tokenKey(target, auth.realm, auth.service, credential), scope)}`;
   }
 
@@ -400,11 +416,20 @@ export class RegistryClient implements Resolver {
     scope: string,
     what: string,
     hadAuthorization: boolean,
+    lookup: CredentialLookup,
   ): Promise<string> {
-    const credential = await this.credentialFor(target);
+    const credential = lookup.credential;
     if (challenge.scheme === "basic") {
       if (!credential) {
-        throw new RegistryError("UNAUTHORIZED", `${what}: ${target.host} requires credentials and none are configured for it`, 401);
+        throw new RegistryError("UNAUTHORIZED", `${what}: ${target.host} requires credentials and ${noCredential(lookup, target.host)}`, 401);
+      }
+      if (identityOnly(credential)) {
+        throw new RegistryError(
+          "UNAUTHORIZED",
+          `${what}: ${target.host} asks for Basic authentication, but ${whose(lookup, target.host)} are an identity token, ` +
+            "which is only exchanged at a token realm",
+          401,
+        );
       }
       this.hostAuth.set(target.host, { kind: "basic" });
       return basicAuthorization(credential);
@@ -434,23 +459,36 @@ export class RegistryClient implements Resolver {
     const url = new URL(realm.href);
     // Scopes are ours alone: a `scope` already in the realm URL would widen the token.
     url.searchParams.delete("scope");
-    if (service) url.searchParams.set("service", service);
-    for (const scope of scopes) url.searchParams.append("scope", scope);
     const what = `token for ${registry} from ${realm.host}`;
-    const res = await this.transport.send({
-      method: "GET",
-      url,
-      kind: "token",
-      headers: { accept: "application/json" },
-      authorization: credential ? basicAuthorization(credential) : undefined,
-      maxBytes: TOKEN_BODY_LIMIT,
-      what,
-    });
+    const common = { url, kind: "token" as const, maxBytes: TOKEN_BODY_LIMIT, what };
+    let res: HttpResponse;
+    if (credential?.identityToken) {
+      // Docker's identity-token flow (distribution's fetchTokenWithOAuth): an OAuth2 refresh-token grant, POSTed.
+      const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: credential.identityToken });
+      form.set("client_id", "digest-pin");
+      if (service) form.set("service", service);
+      form.set("scope", scopes.join(" "));
+      res = await this.transport.send({
+        ...common,
+        method: "POST",
+        headers: { accept: "application/json", "content-type": "application/x-www-form-urlencoded" },
+        body: form.toString(),
+      });
+    } else {
+      if (service) url.searchParams.set("service", service);
+      for (const scope of scopes) url.searchParams.append("scope", scope);
+      res = await this.transport.send({
+        ...common,
+        method: "GET",
+        headers: { accept: "application/json" },
+        authorization: credential ? basicAuthorization(credential) : undefined,
+      });
+    }
     const detail = errorMessageOf(res.body);
     if (res.status === 401 || res.status === 403) {
       throw new RegistryError(
         "UNAUTHORIZED",
-        `${realm.host} refused ${credential ? "the configured credentials" : "an anonymous token"} (${res.status})` +
+        `${realm.host} refused ${credential ? `the credentials of ${registry}` : "an anonymous token"} (${res.status})` +
           (detail ? `: ${detail}` : ""),
         res.status,
       );
@@ -469,19 +507,22 @@ export class RegistryClient implements Resolver {
     return answer;
   }
 
-  private async refused(target: Target, what: string, res: HttpResponse): Promise<RegistryError> {
+  /** The final refusal, with a hint built from the credential lookup this request made (none when it made none). */
+  private refused(target: Target, what: string, res: HttpResponse, lookup: CredentialLookup | undefined): RegistryError {
     const challenge = pickChallenge(parseWwwAuthenticate(res.headers["www-authenticate"] ?? ""));
     const reason = challenge?.params.error ? ` (${challenge.params.error})` : "";
     const detail = errorMessageOf(res.body);
-    const credential = await this.credentialFor(target);
+    const credential = lookup?.credential;
     const auth = this.hostAuth.get(target.host);
     const withheld = credential && auth?.kind === "bearer" && !realmCredential(target.base, credential, auth.realm);
-    const hint = withheld
-      ? `the credentials configured for ${target.host} are not sent to its token realm ${auth.realm.host} ` +
-        "(another site, or plain HTTP from an https registry), so the token was asked for anonymously"
-      : credential
-        ? `the credentials configured for ${target.host} were not accepted`
-        : `the repository may not exist, or needs credentials (none are configured for ${target.host})`;
+    const hint = !lookup
+      ? `the repository may not exist, or ${target.host} refuses access without asking for credentials`
+      : withheld
+        ? `${whose(lookup, target.host)} are not sent to its token realm ${auth.realm.host} ` +
+          "(another site, or plain HTTP from an https registry), so the token was asked for anonymously"
+        : credential
+          ? `${whose(lookup, target.host)} were not accepted`
+          : `the repository may not exist, or needs credentials (${noCredential(lookup, target.host)})`;
     return new RegistryError(
       "UNAUTHORIZED",
       `${what}: access denied, ${res.status}${reason}${detail ? `: ${detail}` : ""}; ${hint}`,
@@ -498,9 +539,37 @@ export class RegistryClient implements Resolver {
     return this.credentialStore;
   }
 
-  private async credentialFor(target: Target): Promise<Credential | undefined> {
-    return (await this.credentials()).get(target.host, target.repository);
+  /**
+   * The credential for the registry being contacted, and no other: `target.host` is the host actually asked (a mirror,
+   * not its upstream), so a helper is asked for exactly that registry, never for a realm's host.
+   */
+  private async credentialFor(target: Target): Promise<CredentialLookup> {
+    const source = (await this.credentials()).source(target.host, target.repository);
+    if (source.kind === "file") return { credential: source.credential, source };
+    if (source.kind === "none") return { credential: undefined, source };
+    return { credential: await this.helpers.get(source.helper, source.serverUrl), source };
   }
+}
+
+/** An identity token without a password: good for a token realm only, not for Basic. */
+function identityOnly(credential: Credential): boolean {
+  return credential.password === "" && Boolean(credential.identityToken);
+}
+
+/** Whose credential, for messages: `the credentials configured for ghcr.io`. */
+function whose(lookup: CredentialLookup, host: string): string {
+  const { source } = lookup;
+  return source.kind === "helper"
+    ? `the credentials docker-credential-${source.helper} gave for ${host}`
+    : `the credentials configured for ${host}`;
+}
+
+/** Why there is no credential, for messages: `none are configured for ghcr.io`. */
+function noCredential(lookup: CredentialLookup, host: string): string {
+  const { source } = lookup;
+  if (source.kind === "helper") return `docker-credential-${source.helper} has no credentials for ${host}`;
+  if (source.kind === "none" && source.reason) return `none are usable for ${host}: ${source.reason}`;
+  return `none are configured for ${host}`;
 }
 
 function copyResolution(r: Resolution): Resolution {

@@ -1,15 +1,35 @@
-// Registry credentials from a Docker (or Podman) `config.json`: `{"auths": {"<key>": {"auth": base64(user:pass)}}}`.
-// Keys name a registry as `host[:port]`, a URL, or Docker Hub's legacy `https://index.docker.io/v1/`; a key may carry a
-// repository path (Podman), which then wins over the registry-wide entry for repositories under it.
+// Registry credentials from a Docker (or Podman) `config.json`: `{"auths": {"<key>": {"auth": base64(user:pass)}}}`,
+// and the credential helpers it names: `credHelpers` (one registry each) and `credsStore` (every other registry).
+// Keys name a registry as `host[:port]`, a URL, or Docker Hub's legacy `https://index.docker.io/v1/`; an auths key may
+// carry a repository path (Podman), which then wins over the registry-wide entry for repositories under it.
+//
+// Which answers a registry follows Docker (cli/config/configfile): credHelpers[registry], else credsStore, else the
+// auths entry. A helper, once it applies, is the only answer: an auths entry for the same registry is not consulted
+// (credHelpers[registry] = "" opts a registry out of credsStore, back to auths).
 
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { isHelperName } from "./credential-helper.js";
 
 export interface Credential {
   username: string;
   password: string;
+  /**
+   * An OAuth2 refresh token (Docker's "identity token": `identitytoken` in auths, or a helper's `<token>` username),
+   * exchanged at the registry's token realm with `grant_type=refresh_token`. When present it is used instead of the
+   * password there.
+   */
+  identityToken?: string;
 }
+
+/** Where a registry's credential comes from. Holds no secret except a file credential itself. */
+export type CredentialSource =
+  | { kind: "file"; credential: Credential }
+  /** Ask `docker-credential-<helper>` for `serverUrl`, the string Docker would send it. */
+  | { kind: "helper"; helper: string; serverUrl: string }
+  /** Nothing usable; `reason` says why when the file has an entry that cannot be used. */
+  | { kind: "none"; reason?: string };
 
 /** A credentials file that exists but cannot be used. The message names the file and entry, never a secret. */
 export class CredentialsError extends Error {
@@ -49,6 +69,17 @@ export function credentialKey(key: string): string | null {
   return host + pathPart;
 }
 
+/**
+ * What Docker sends a credential helper for a registry host: `https://index.docker.io/v1/` for Docker Hub (any of its
+ * names), else `host[:port]` as contacted (lower case).
+ *
+ * @example helperServerUrl("registry-1.docker.io") // "https://index.docker.io/v1/"
+ */
+export function helperServerUrl(host: string): string {
+  const key = credentialKey(host) ?? host.toLowerCase();
+  return key === "docker.io" ? "https://index.docker.io/v1/" : key;
+}
+
 function decodeAuth(value: string, where: string): Credential {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value.replace(/\s/g, ""))) {
     throw new CredentialsError(`${where}: "auth" is not base64`);
@@ -59,12 +90,45 @@ function decodeAuth(value: string, where: string): Credential {
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-export class CredentialStore {
-  private readonly byKey: Map<string, Credential>;
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
 
-  private constructor(entries: Map<string, Credential>) {
-    this.byKey = entries;
+/** One auths entry: a credential, a reason it gives none, or nothing at all (an empty entry a helper left). */
+function parseEntry(e: Record<string, unknown>, where: string): Credential | string | undefined {
+  for (const field of ["auth", "username", "password", "identitytoken", "registrytoken"]) {
+    if (e[field] !== undefined && typeof e[field] !== "string") {
+      throw new CredentialsError(`${where}: "${field}" must be a string`);
+    }
   }
+  const auth = e.auth as string | undefined;
+  const username = e.username as string | undefined;
+  const password = e.password as string | undefined;
+  const identityToken = e.identitytoken as string | undefined;
+  let credential: Credential | undefined;
+  if (auth !== undefined && auth !== "") credential = decodeAuth(auth, where);
+  else if (username && password !== undefined) credential = { username, password };
+  if (identityToken) credential = { ...(credential ?? { username: "", password: "" }), identityToken };
+  if (credential) return credential;
+  // A registry token is a ready-made Bearer token, used by Docker as is; digest-pin asks for its own tokens.
+  if (e.registrytoken) return `${where} holds only a "registrytoken", which digest-pin does not use (give "auth" or a credential helper)`;
+  return undefined;
+}
+
+function helperName(value: unknown, where: string): string {
+  if (typeof value !== "string") throw new CredentialsError(`${where} must be a string`);
+  if (value !== "" && !isHelperName(value)) {
+    throw new CredentialsError(`${where} "${value.slice(0, 100)}" is not a credential helper name`);
+  }
+  return value;
+}
+
+export class CredentialStore {
+  private constructor(
+    private readonly byKey: ReadonlyMap<string, Credential | string>,
+    private readonly credsStore = "",
+    private readonly credHelpers: ReadonlyMap<string, string> = new Map(),
+  ) {}
 
   static empty(): CredentialStore {
     return new CredentialStore(new Map());
@@ -77,7 +141,7 @@ export class CredentialStore {
     for (const [key, credential] of list) {
       const normalized = credentialKey(key);
       if (normalized === null) throw new CredentialsError(`credentials key "${key}" is not a registry`);
-      map.set(normalized, { username: credential.username, password: credential.password });
+      map.set(normalized, { ...credential });
     }
     return new CredentialStore(map);
   }
@@ -90,61 +154,58 @@ export class CredentialStore {
     } catch (error) {
       throw new CredentialsError(`${source} is not valid JSON: ${(error as Error).message}`);
     }
-    if (typeof json !== "object" || json === null || Array.isArray(json)) {
-      throw new CredentialsError(`${source} must contain a JSON object`);
-    }
-    const auths = (json as Record<string, unknown>).auths;
-    if (auths === undefined) return CredentialStore.empty();
-    if (typeof auths !== "object" || auths === null || Array.isArray(auths)) {
-      throw new CredentialsError(`${source}: "auths" must be an object`);
-    }
-    const map = new Map<string, Credential>();
-    for (const [key, entry] of Object.entries(auths as Record<string, unknown>)) {
+    if (!isObject(json)) throw new CredentialsError(`${source} must contain a JSON object`);
+    const map = new Map<string, Credential | string>();
+    const { auths, credsStore, credHelpers } = json;
+    if (auths !== undefined && !isObject(auths)) throw new CredentialsError(`${source}: "auths" must be an object`);
+    for (const [key, entry] of Object.entries(auths ?? {})) {
       const where = `${source}: auths["${key}"]`;
-      if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
-        throw new CredentialsError(`${where} must be an object`);
-      }
+      if (!isObject(entry)) throw new CredentialsError(`${where} must be an object`);
       const normalized = credentialKey(key);
       if (normalized === null) throw new CredentialsError(`${where}: the key is not a registry`);
-      const e = entry as Record<string, unknown>;
-      for (const field of ["auth", "username", "password"]) {
-        if (e[field] !== undefined && typeof e[field] !== "string") {
-          throw new CredentialsError(`${where}: "${field}" must be a string`);
-        }
-      }
-      const auth = e.auth as string | undefined;
-      const username = e.username as string | undefined;
-      const password = e.password as string | undefined;
-      if (auth !== undefined && auth !== "") map.set(normalized, decodeAuth(auth, where));
-      else if (username && password !== undefined) map.set(normalized, { username, password });
-      // Anything else (an empty entry kept by a credential helper, an identity token) gives no usable password.
+      const parsed = parseEntry(entry, where);
+      if (parsed !== undefined) map.set(normalized, parsed);
     }
-    return new CredentialStore(map);
+    const store = credsStore === undefined ? "" : helperName(credsStore, `${source}: "credsStore"`);
+    if (credHelpers !== undefined && !isObject(credHelpers)) {
+      throw new CredentialsError(`${source}: "credHelpers" must be an object`);
+    }
+    const helpers = new Map<string, string>();
+    for (const [key, value] of Object.entries(credHelpers ?? {})) {
+      const where = `${source}: credHelpers["${key}"]`;
+      const normalized = credentialKey(key);
+      if (normalized === null) throw new CredentialsError(`${where}: the key is not a registry`);
+      // Docker matches the registry exactly: a key with a repository path never applies.
+      helpers.set(normalized, helperName(value, where));
+    }
+    return new CredentialStore(map, store, helpers);
   }
 
   /**
-   * The credential for a registry host (`docker.io`, `registry-1.docker.io`, `ghcr.io`, `host:5000`) and, when given,
-   * a repository: the most specific `host/path` entry covering the repository, else the host's entry.
+   * Where the credential for a registry host (`docker.io`, `registry-1.docker.io`, `ghcr.io`, `host:5000`) and, when
+   * given, a repository comes from: its credHelpers entry, else credsStore, else the most specific `host/path` auths
+   * entry covering the repository, else the host's entry. Pure: no helper is run here.
+   *
+   * @example CredentialStore.parse('{"credHelpers":{"gcr.io":"gcloud"}}', "f").source("gcr.io") // helper gcloud
    */
-  get(host: string, repository?: string): Credential | undefined {
+  source(host: string, repository?: string): CredentialSource {
     const base = credentialKey(host);
-    if (base === null) return undefined;
+    if (base === null) return { kind: "none" };
+    const helper = this.credHelpers.get(base) ?? this.credsStore;
+    if (helper !== "") return { kind: "helper", helper, serverUrl: helperServerUrl(base) };
+    let entry = this.byKey.get(base);
     if (repository !== undefined) {
       const parts = repository.split("/");
       for (let n = parts.length; n > 0; n--) {
         const hit = this.byKey.get(`${base}/${parts.slice(0, n).join("/")}`);
-        if (hit) return hit;
+        if (hit !== undefined) {
+          entry = hit;
+          break;
+        }
       }
     }
-    return this.byKey.get(base);
-  }
-
-  /** Whether any credential is configured for this host (any path). */
-  hasHost(host: string): boolean {
-    const base = credentialKey(host);
-    if (base === null) return false;
-    for (const key of this.byKey.keys()) if (key === base || key.startsWith(`${base}/`)) return true;
-    return false;
+    if (entry === undefined) return { kind: "none" };
+    return typeof entry === "string" ? { kind: "none", reason: entry } : { kind: "file", credential: entry };
   }
 
   get size(): number {

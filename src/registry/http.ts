@@ -15,13 +15,16 @@ import { RegistryError } from "./types.js";
 export type RequestKind = "head" | "get" | "token";
 
 export interface HttpRequest {
-  method: "GET" | "HEAD";
+  /** POST only for token requests (an OAuth2 form): its redirects are not followed, as the body holds a secret. */
+  method: "GET" | "HEAD" | "POST";
   url: URL;
   kind: RequestKind;
   headers?: Record<string, string>;
   /** Sent to this URL's origin only; dropped when a redirect leaves it. */
   authorization?: string;
   maxBytes: number;
+  /** A POST's body. */
+  body?: string;
   /** What is being fetched, for messages (`manifest docker.io/library/python:3.12`). */
   what: string;
 }
@@ -159,7 +162,7 @@ export class Transport {
         throw error;
       }
       const response = await this.exchange(url, method, req, authorization);
-      if (!REDIRECT_STATUSES.has(response.status)) return response;
+      if (!REDIRECT_STATUSES.has(response.status) || method === "POST") return response;
       const location = response.headers.location;
       if (!location) return response;
       if (hop >= maxRedirects) {
@@ -181,7 +184,7 @@ export class Transport {
   /** One HTTP exchange, holding a slot of the host's concurrency limit until the body is read. */
   private exchange(
     url: URL,
-    method: "GET" | "HEAD",
+    method: HttpRequest["method"],
     req: HttpRequest,
     authorization: string | undefined,
   ): Promise<HttpResponse> {
@@ -197,6 +200,7 @@ export class Transport {
         const res = await request(url, {
           method,
           headers,
+          ...(method === "POST" && req.body !== undefined ? { body: req.body } : {}),
           dispatcher: this.options.dispatcher,
           signal: controller.signal,
           headersTimeout: this.options.totalTimeoutMs,

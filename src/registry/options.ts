@@ -1,6 +1,7 @@
 // The registry client's options, and the part of them an operator sets through the environment.
 
 import type { Dispatcher } from "undici";
+import type { CredentialHelperOptions } from "./credential-helper.js";
 import type { CredentialStore } from "./credentials.js";
 import { defaultAuthFile } from "./credentials.js";
 import { parseInsecureRegistry, splitHostPort } from "./policy.js";
@@ -18,6 +19,12 @@ export interface RegistryClientOptions {
   authFile?: string;
   /** Credentials already loaded; used instead of `authFile`. */
   credentials?: CredentialStore;
+  /**
+   * How the credential helpers the file names (`credHelpers`, `credsStore`) are run: their environment (PATH, where
+   * they are looked for, included; default process.env), time-out (10 s), output limit (64 KiB) and how long an
+   * answer is reused (5 minutes; the CLI keeps it for its whole run).
+   */
+  credentialHelpers?: CredentialHelperOptions;
   /**
    * An undici dispatcher to send requests through (a MockAgent in tests). The client then checks host names and
    * spellings only: connect-time address checks need the client's own Agent.
@@ -135,6 +142,7 @@ export function registryOptionsFromEnv(env: NodeJS.ProcessEnv): RegistryClientOp
     insecureRegistries: parseInsecureRegistries(env.DIGEST_PIN_INSECURE_REGISTRIES),
     mirrors: parseMirrors(env.DIGEST_PIN_REGISTRY_MIRRORS),
     authFile: defaultAuthFile(env),
+    credentialHelpers: { env },
   };
   if (env.DIGEST_PIN_CACHE_TTL !== undefined && env.DIGEST_PIN_CACHE_TTL.trim() !== "") {
     options.cacheTtlMs = parseDuration(env.DIGEST_PIN_CACHE_TTL, "DIGEST_PIN_CACHE_TTL");

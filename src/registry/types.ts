@@ -44,6 +44,9 @@ export type RegistryErrorCode =
   | "DIGEST_MISMATCH" // Docker-Content-Digest differs from the body's sha256
   | "TOO_LARGE" // body over the limit
   | "PLATFORM_NOT_FOUND" // the index has no manifest for the pinned platform
+  | "CREDENTIAL_HELPER_MISSING" // config.json names a docker-credential-<name> that is not on PATH
+  | "CREDENTIAL_HELPER_FAILED" // it exited with an error, printed too much, or printed no credential
+  | "CREDENTIAL_HELPER_TIMEOUT" // it did not answer in time (and was killed)
   | "INVALID_RESPONSE"; // anything else a registry got wrong
 
 /** A failure to resolve one reference: never "up to date", never an edit. */
@@ -53,8 +56,9 @@ export class RegistryError extends Error {
     readonly code: RegistryErrorCode,
     message: string,
     readonly status?: number,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 

@@ -17,7 +17,8 @@ import type { ImageReference } from "../../src/reference.js";
 import { RegistryClient } from "../../src/registry/client.js";
 import type { RegistryClientOptions } from "../../src/registry/client.js";
 import { CredentialStore } from "../../src/registry/credentials.js";
-import { MEDIA_TYPES, RegistryError } from "../../src/registry/types.js";
+import { MEDIA_TYPES } from "../../src/registry/types.js";
+import { rejection } from "../helpers/rejection.js";
 
 const availability = registryAvailability();
 if (!availability.available) {
@@ -35,16 +36,6 @@ const EXPECTED_TYPE: Record<ImageKind, string> = {
   "docker-manifest": MEDIA_TYPES.dockerManifest,
 };
 const creds = () => ({ username: TEST_USER.username, password: TEST_USER.password });
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RegistryError);
-    return error as RegistryError;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe.skipIf(!availability.available)("registry client against a real registry", () => {
   const clients: RegistryClient[] = [];

@@ -4,7 +4,9 @@ import type { ImageReference } from "../../src/reference.js";
 import { RegistryClient } from "../../src/registry/client.js";
 import type { RegistryClientOptions, RegistryRequestInfo } from "../../src/registry/client.js";
 import { CredentialStore } from "../../src/registry/credentials.js";
-import { MEDIA_TYPES, RegistryError } from "../../src/registry/types.js";
+import { MEDIA_TYPES } from "../../src/registry/types.js";
+import { installCredentialHelper } from "../helpers/credential-helper.js";
+import { rejection } from "../helpers/rejection.js";
 import { FakeRegistry, MockNet, sha256 } from "./fake-registry.js";
 import type { Reply, SeenRequest } from "./fake-registry.js";
 
@@ -23,16 +25,6 @@ let client: RegistryClient | undefined;
 function makeClient(options: RegistryClientOptions = {}): RegistryClient {
   client = new RegistryClient({ dispatcher: net.agent, retryBaseMs: 1, maxRetryDelayMs: 50, ...options });
   return client;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<RegistryError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(RegistryError);
-    return error as RegistryError;
-  }
-  throw new Error("expected a rejection");
 }
 
 afterEach(async () => {
@@ -123,6 +115,86 @@ describe("Docker Hub", () => {
     expect(realmRequests).toHaveLength(1);
     expect(realmRequests[0]!.headers.authorization).toBeUndefined();
     await c2.close();
+  });
+});
+
+describe("Docker Hub through a credential helper", () => {
+  it("asks the helper for https://index.docker.io/v1/, as Docker does, and sends its answer to auth.docker.io only", async () => {
+    const helper = await installCredentialHelper();
+    try {
+      await helper.answer({ "https://index.docker.io/v1/": { username: "hubuser", secret: "hub-secret" } });
+      net = new MockNet();
+      const hub = new FakeRegistry(net, HUB, {
+        auth: { kind: "bearer", realm: `${HUB_AUTH}/token`, service: "registry.docker.io", token: "hub-token" },
+      });
+      hub.tag("library/python", "3", hub.addPlatformManifest("linux/amd64"));
+      hubTokenServer();
+      const c = makeClient({
+        credentials: CredentialStore.parse(JSON.stringify({ credsStore: helper.name }), "config.json"),
+        credentialHelpers: { env: { ...process.env, PATH: helper.path } },
+      });
+      await c.resolve(ref("python:3"));
+      expect((await helper.calls()).map((call) => [call.args, call.input])).toEqual([
+        [["get"], "https://index.docker.io/v1/"],
+      ]);
+      const basic = `Basic ${Buffer.from("hubuser:hub-secret").toString("base64")}`;
+      expect(net.requestsTo(HUB_AUTH).map((r) => r.headers.authorization)).toEqual([basic]);
+      expect(net.requestsTo(HUB).every((r) => r.headers.authorization !== basic)).toBe(true);
+    } finally {
+      await helper.remove();
+    }
+  });
+});
+
+describe("identity tokens", () => {
+  const REG = "https://registry.example.com";
+  const identity = (token: string) =>
+    CredentialStore.parse(JSON.stringify({ auths: { "registry.example.com": { identitytoken: token } } }), "config.json");
+
+  it("are POSTed to the realm as a refresh-token grant; a redirect of that POST is not followed", async () => {
+    net = new MockNet();
+    const reg = new FakeRegistry(net, REG, {
+      auth: { kind: "bearer", realm: `${REG}/oauth2/token`, service: "registry.example.com", token: "t" },
+    });
+    reg.tag("team/app", "1", reg.addPlatformManifest("linux/amd64"));
+    reg.override = (req) =>
+      req.path.startsWith("/oauth2/token")
+        ? { status: 307, headers: { location: "https://collector.example.net/steal" } }
+        : undefined;
+    net.serve("https://collector.example.net", () => ({ status: 200, body: { access_token: "t" } }));
+    const c = makeClient({ credentials: identity("refresh-secret-1") });
+    const error = await rejection(c.resolve(ref("registry.example.com/team/app:1")));
+    expect(error.message).toMatch(/answered 307/);
+    expect(error.message).not.toContain("refresh-secret-1");
+    const posts = net.requestsTo(REG).filter((r) => r.path.startsWith("/oauth2/token"));
+    expect(posts.map((r) => [r.method, r.headers["content-type"]])).toEqual([["POST", "application/x-www-form-urlencoded"]]);
+    expect(net.callsTo("https://collector.example.net")).toBe(0);
+  });
+
+  it("go to a realm on the registry's site only; another site's realm is asked anonymously, with a GET", async () => {
+    net = new MockNet();
+    const own = new FakeRegistry(net, "https://own.example.com", {
+      auth: { kind: "bearer", realm: "https://auth.own.example.com/token", service: "own", token: "t1" },
+    });
+    const other = new FakeRegistry(net, REG, {
+      auth: { kind: "bearer", realm: "https://tokens.elsewhere.example.net/token", service: "x", token: "t2" },
+    });
+    for (const r of [own, other]) r.tag("team/app", "1", r.addPlatformManifest("linux/amd64"));
+    net.serve("https://auth.own.example.com", () => ({ status: 200, body: { access_token: "t1" } }));
+    net.serve("https://tokens.elsewhere.example.net", () => ({ status: 200, body: { access_token: "t2" } }));
+    const credentials = CredentialStore.parse(
+      JSON.stringify({
+        auths: { "own.example.com": { identitytoken: "refresh-own" }, "registry.example.com": { identitytoken: "refresh-2" } },
+      }),
+      "config.json",
+    );
+    const c = makeClient({ credentials });
+    await c.resolve(ref("own.example.com/team/app:1"));
+    await c.resolve(ref("registry.example.com/team/app:1"));
+    expect(net.requestsTo("https://auth.own.example.com").map((r) => r.method)).toEqual(["POST"]);
+    const asked = net.requestsTo("https://tokens.elsewhere.example.net");
+    expect(asked.map((r) => [r.method, r.headers.authorization])).toEqual([["GET", undefined]]);
+    expect(asked[0]!.path).not.toContain("refresh-2");
   });
 });
 
