@@ -6,12 +6,14 @@ import { CONFIG_PATH } from "../github/config.js";
 import { enableConditionalRequests, MemoryConditionalCache } from "../github/conditional.js";
 import { branchFor, type Octokit } from "../github/files.js";
 import { instrumentOctokit } from "../github/instrument.js";
+import { postedError } from "../github/posted.js";
 import { MemoryJobQueue } from "../jobs/memory-queue.js";
 import { connectRedis } from "../jobs/redis.js";
 import { RedisJobQueue } from "../jobs/redis-queue.js";
 import { parseInterval, startSchedule } from "../jobs/schedule.js";
 import type { JobQueue, KeyValueStore } from "../jobs/types.js";
 import { RegistryClient, registryOptionsFromEnv } from "../registry/client.js";
+import { parseTimeout, setting } from "../registry/options.js";
 import { MemoResolver, SharedCacheResolver } from "../registry/shared.js";
 import type { Resolver } from "../registry/types.js";
 import { MemoryStore, RedisStore } from "../state/store.js";
@@ -37,6 +39,8 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   resolver?: Resolver;
   concurrency?: number;
+  /** The budget of one scan's registry work (default DIGEST_PIN_SCAN_TIMEOUT, else SCAN_TIMEOUT_MS: 5 minutes). */
+  scanTimeoutMs?: number;
   metrics?: Metrics;
   /** Exposed for tests: the queue the handlers feed. */
   onQueue?: (queue: JobQueue<ScanJob>) => void;
@@ -132,6 +136,9 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       : new MemoryStore({ maxEntries: 50_000 });
     const states = new RepoStateCache(store);
     const registryOptions = registryOptionsFromEnv(env);
+    const scanTimeout = setting(env, "DIGEST_PIN_SCAN_TIMEOUT");
+    const scanTimeoutMs =
+      options.scanTimeoutMs ?? (scanTimeout === undefined ? undefined : parseTimeout(scanTimeout, "DIGEST_PIN_SCAN_TIMEOUT"));
     const client =
       options.resolver ??
       new RegistryClient({
@@ -172,6 +179,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
           resolver: resolverFor(job.checkId),
           botLogin: await botLogin(),
           states,
+          ...(scanTimeoutMs === undefined ? {} : { scanTimeoutMs }),
         });
         metrics.scanFinished(outcomeMetric(outcome));
         if (outcome.status === "done") metrics.referencesCounted(outcome.plan);
@@ -192,7 +200,9 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
           return;
         }
         jobLog.error({ err: error }, "scan failed");
-        reply = `digest-pin could not finish the scan: ${(error as Error).message}. It will try again on the next trigger.`;
+        reply =
+          `digest-pin could not finish the scan: ${postedError((error as Error).message)}. ` +
+          "It will try again on the next trigger.";
         if (job.replyTo.length === 0) throw error;
       } finally {
         metrics.observeJob(job.drift ? "drift" : "scan", (Date.now() - started) / 1000);

@@ -1,6 +1,7 @@
 // The words people read: pull request title and body, comment replies.
 
 import type { Change, Plan } from "../plan.js";
+import { postedError, postedList } from "./posted.js";
 
 export const TITLE_PIN = "Pin container images to digests";
 export const TITLE_UPDATE = "Update container image digests";
@@ -49,7 +50,7 @@ export function renderBody(p: Plan, marker: string): string {
   }
   if (p.errors.length > 0) {
     lines.push("", "**Could not be resolved** (left unchanged; retried on the next run):", "");
-    for (const e of p.errors) lines.push(`- ${code(e.path)} line ${e.line}: ${code(e.text)}: ${cell(e.error)}`);
+    lines.push(...postedList(p.errors, (e) => `- ${code(e.path)} line ${e.line}: ${code(e.text)}: ${cell(postedError(e.error))}`));
   }
   lines.push(
     "",

@@ -3,6 +3,7 @@
 import type { Octokit } from "./files.js";
 import type { RepoRef } from "./pull-request.js";
 import { CONFIG_PATH } from "./config.js";
+import { postedError } from "./posted.js";
 
 export const CONFIG_ISSUE_TITLE = "digest-pin: configuration error";
 
@@ -11,7 +12,7 @@ function issueBody(error: string): string {
     `digest-pin could not read \`${CONFIG_PATH}\`, so it is not scanning this repository until the file is fixed:`,
     "",
     "```",
-    error.replace(/```/g, "'''"),
+    postedError(error).replace(/```/g, "'''"),
     "```",
     "",
     "Valid keys: `enabled`, `pinUnpinned`, `ignorePaths`, `ignoreImages`, `labels`, `reviewers`, `assignees`, `minimumAge`.",

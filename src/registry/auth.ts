@@ -3,6 +3,7 @@
 // one request carrying several `scope` parameters.
 
 import { createHash } from "node:crypto";
+import { abortable } from "../deadline.js";
 import type { Credential, CredentialStore } from "./credentials.js";
 import { TtlCache } from "./cache.js";
 import type { Clock } from "./cache.js";
@@ -191,14 +192,23 @@ export class TokenProvider {
     this.cache = new TtlCache<string, string>(60_000, 10_000, now);
   }
 
-  /** A token for one scope: from the cache, joined to a request already on its way, or batched into a new one. */
-  token(realm: URL, service: string | undefined, scope: string, credential: Credential | undefined): Promise<string> {
+  /**
+   * A token for one scope: from the cache, joined to a request already on its way, or batched into a new one. The
+   * wait ends when `signal` aborts (the token request goes on for the others who wait for it).
+   */
+  token(
+    realm: URL,
+    service: string | undefined,
+    scope: string,
+    credential: Credential | undefined,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const batchKey = `${realm.href}\n${service ?? ""}\n${identity(credential)}`;
     const key = `${batchKey}\n${scope}`;
     const cached = this.cache.get(key);
     if (cached !== undefined) return Promise.resolve(cached);
     const running = this.inflight.get(key);
-    if (running) return running;
+    if (running) return abortable(running, signal);
     const promise = new Promise<string>((resolve, reject) => {
       let batch = this.pending.get(batchKey);
       if (!batch) {
@@ -212,7 +222,7 @@ export class TokenProvider {
     this.inflight.set(key, promise);
     const forget = () => this.inflight.delete(key);
     promise.then(forget, forget);
-    return promise;
+    return abortable(promise, signal);
   }
 
   /** Forget a cached token (the registry refused it before its announced expiry). */
