@@ -3,6 +3,7 @@ import { benchScan } from "./scan.js";
 import { benchResolve } from "./resolve.js";
 import { benchFleet } from "./fleet.js";
 import { benchLoad } from "./load.js";
+import { benchBounds } from "./bounds.js";
 
 const benches: Record<string, () => Promise<Record<string, number | string>>> = {
   scan: benchScan,
@@ -14,6 +15,7 @@ const benches: Record<string, () => Promise<Record<string, number | string>>> = 
       latencyMs: process.env.DIGEST_PIN_FLEET_LATENCY_MS ? Number(process.env.DIGEST_PIN_FLEET_LATENCY_MS) : undefined,
     }),
   load: () => benchLoad(),
+  bounds: benchBounds,
 };
 
 const wanted = process.argv.slice(2);

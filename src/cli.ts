@@ -206,10 +206,9 @@ async function pinCommand(
   const client = clientFromFlags(flags, env);
   let result: Plan;
   try {
-    const progress = io.isTty
-      ? (done: number, total: number) => io.stderr(`\rresolving ${done}/${total}${done === total ? "\n" : ""}`)
-      : undefined;
-    result = await planFiles(files, client, { pinUnpinned: !flags["no-pin-unpinned"] }, progress);
+    const onProgress = (done: number, total: number) =>
+      io.stderr(`\rresolving ${done}/${total}${done === total ? "\n" : ""}`);
+    result = await planFiles(files, client, { pinUnpinned: !flags["no-pin-unpinned"] }, io.isTty ? { onProgress } : {});
   } finally {
     await client.close();
   }

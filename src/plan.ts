@@ -80,6 +80,20 @@ export interface Plan {
   current: Current[];
 }
 
+/**
+ * Caps on the references of one scan that are resolved, counted in file order over the references that ask the
+ * registry a question. References past a cap are errors (`TOO_MANY_REFERENCES`): never asked, never dropped.
+ */
+export interface ReferenceLimits {
+  perFile: number;
+  perRepository: number;
+}
+
+/** The caps (documented in SECURITY.md): no real Dockerfile comes near them; hostile content costs no more. */
+export const REFERENCE_LIMITS: Readonly<ReferenceLimits> = { perFile: 1_000, perRepository: 5_000 };
+
+export const TOO_MANY_REFERENCES = "TOO_MANY_REFERENCES";
+
 export interface PlanOptions {
   /** Pin references that have no digest yet (false: only refresh existing pins). */
   pinUnpinned: boolean;
@@ -89,6 +103,8 @@ export interface PlanOptions {
   declined?: ReadonlyMap<string, ReadonlySet<string>>;
   /** Digests too young to adopt (minimumAge), decided by the caller. */
   isTooNew?: (image: string, tag: string, digest: string) => boolean;
+  /** The caps the resolutions were made with (default REFERENCE_LIMITS). */
+  limits?: ReferenceLimits;
 }
 
 /** The tag a reference follows: untagged references follow `latest`. */
@@ -110,11 +126,53 @@ export function resolveRequestFor(found: FoundReference): ResolveRequest | null 
   return { key, reference: tagged, options };
 }
 
-/** The distinct registry questions of a set of files (each asked once however many references share it). */
-export function resolveRequests(files: readonly ScannedFile[]): ResolveRequest[] {
+/**
+ * The references past the caps, each with the message that says so. Only references that ask the registry count.
+ *
+ * @example
+ * overLimits(files, { perFile: 1, perRepository: 10 }).get(secondFromOfAFile); // "… has more than 1 image reference…"
+ */
+export function overLimits(
+  files: readonly ScannedFile[],
+  limits: ReferenceLimits = REFERENCE_LIMITS,
+): Map<FoundReference, string> {
+  const over = new Map<FoundReference, string>();
+  const n = (count: number) => count.toLocaleString("en-US");
+  const perRepository =
+    `not resolved: the repository has more than ${n(limits.perRepository)} image references, and digest-pin ` +
+    `resolves the first ${n(limits.perRepository)}`;
+  let total = 0;
+  for (const file of files) {
+    let inFile = 0;
+    const perFile =
+      `not resolved: ${file.path} has more than ${n(limits.perFile)} image references, and digest-pin resolves ` +
+      `the first ${n(limits.perFile)} of a file`;
+    for (const found of file.references) {
+      if (resolveRequestFor(found) === null) continue;
+      if (inFile >= limits.perFile) over.set(found, perFile);
+      else if (total >= limits.perRepository) over.set(found, perRepository);
+      else {
+        inFile++;
+        total++;
+      }
+    }
+  }
+  return over;
+}
+
+/**
+ * The distinct registry questions of a set of files (each asked once however many references share it), leaving out
+ * references past the caps.
+ */
+export function resolveRequests(
+  files: readonly ScannedFile[],
+  limits: ReferenceLimits = REFERENCE_LIMITS,
+): ResolveRequest[] {
+  const over = overLimits(files, limits);
   const byKey = new Map<string, ResolveRequest>();
   for (const file of files) {
     for (const found of file.references) {
+      if (over.has(found)) continue;
       const request = resolveRequestFor(found);
       if (request && !byKey.has(request.key)) byKey.set(request.key, request);
     }
@@ -150,6 +208,7 @@ export function plan(
   options: PlanOptions,
 ): Plan {
   const out: Plan = { changes: [], skipped: [], errors: [], current: [] };
+  const over = overLimits(files, options.limits);
   for (const file of files) {
     if (file.error !== undefined) out.errors.push(scanFailure(file.path, file.error));
     for (const found of file.references) {
@@ -172,6 +231,11 @@ export function plan(
       }
       if (ref.digest === null && !options.pinUnpinned) {
         skip("not-pinned", "pinUnpinned is off: only existing pins are refreshed");
+        continue;
+      }
+      const tooMany = over.get(found);
+      if (tooMany !== undefined) {
+        out.errors.push({ ...at, error: tooMany, code: TOO_MANY_REFERENCES });
         continue;
       }
       const request = resolveRequestFor(found);

@@ -8,12 +8,14 @@ import { enableConditionalRequests, MemoryConditionalCache } from "../github/con
 import { branchFor, type Octokit } from "../github/files.js";
 import { instrumentOctokit } from "../github/instrument.js";
 import { inlineCode, inlineText } from "../github/markdown.js";
+import { postedError } from "../github/posted.js";
 import { MemoryJobQueue } from "../jobs/memory-queue.js";
 import { connectRedis } from "../jobs/redis.js";
 import { RedisJobQueue } from "../jobs/redis-queue.js";
 import { parseInterval, startSchedule } from "../jobs/schedule.js";
 import type { JobQueue, KeyValueStore } from "../jobs/types.js";
 import { RegistryClient, registryOptionsFromEnv } from "../registry/client.js";
+import { parseTimeout, setting } from "../registry/options.js";
 import { MemoResolver, SharedCacheResolver } from "../registry/shared.js";
 import type { Resolver } from "../registry/types.js";
 import { MemoryStore, RedisStore } from "../state/store.js";
@@ -39,6 +41,8 @@ export interface AppOptions {
   env?: NodeJS.ProcessEnv;
   resolver?: Resolver;
   concurrency?: number;
+  /** The budget of one scan's registry work (default DIGEST_PIN_SCAN_TIMEOUT, else SCAN_TIMEOUT_MS: 5 minutes). */
+  scanTimeoutMs?: number;
   metrics?: Metrics;
   /** Exposed for tests: the Dockerfile scanner (default scanDockerfile). */
   scanner?: Scanner;
@@ -155,6 +159,9 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       : new MemoryStore({ maxEntries: 50_000 });
     const states = new RepoStateCache(store);
     const registryOptions = registryOptionsFromEnv(env);
+    const scanTimeout = setting(env, "DIGEST_PIN_SCAN_TIMEOUT");
+    const scanTimeoutMs =
+      options.scanTimeoutMs ?? (scanTimeout === undefined ? undefined : parseTimeout(scanTimeout, "DIGEST_PIN_SCAN_TIMEOUT"));
     const client =
       options.resolver ??
       new RegistryClient({
@@ -199,6 +206,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
           bot: async () => ({ login, id: await botId(octokit, login) }),
           states,
           ...(options.scanner ? { scanner: options.scanner } : {}),
+          ...(scanTimeoutMs === undefined ? {} : { scanTimeoutMs }),
         });
         metrics.scanFinished(outcomeMetric(outcome));
         if (outcome.status === "done") metrics.referencesCounted(outcome.plan);
@@ -220,7 +228,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         }
         jobLog.error({ err: error }, "scan failed");
         reply =
-          `digest-pin could not finish the scan: ${inlineText((error as Error).message)}. ` +
+          `digest-pin could not finish the scan: ${inlineText(postedError((error as Error).message))}. ` +
           "It will try again on the next trigger.";
         if (job.replyTo.length === 0) throw error;
       } finally {

@@ -1,11 +1,14 @@
 // One repository's whole run: read it, check its config, scan, resolve, plan, and bring its PR in line.
 
+import { forEachBounded, mapBounded } from "../bounded.js";
+import { Deadline } from "../deadline.js";
 import type { Scanner } from "../dockerfile/scan.js";
-import { resolveFiles, scanFile } from "../engine.js";
-import { ignoreMatcher, parseConfig } from "../github/config.js";
+import { RESOLVE_CONCURRENCY, resolveFiles, scanFile } from "../engine.js";
+import { ignoreDecisions, parseConfig } from "../github/config.js";
 import { reportConfigError, resolveConfigError } from "../github/config-issue.js";
 import { readRepository, type Octokit } from "../github/files.js";
 import type { BotAccount } from "../github/ownership.js";
+import { postedError, postedList } from "../github/posted.js";
 import { fingerprint, isUnchanged, type RepoState, type RepoStateCache } from "./repo-state.js";
 import { declinedDigests, syncPullRequest, type SyncResult } from "../github/pull-request.js";
 import { errorItem } from "../github/body.js";
@@ -41,7 +44,16 @@ export interface Services {
   now?: () => number;
   /** The Dockerfile scanner (default scanDockerfile); tests inject one that fails. */
   scanner?: Scanner;
+  /** The budget of one scan's registry work (default SCAN_TIMEOUT_MS). */
+  scanTimeoutMs?: number;
 }
+
+/**
+ * All the registry work of one repository scan (its references, minimumAge and the PR table's platforms) shares one
+ * deadline, which starts with the first registry question; past it, what is left fails with TIMEOUT.
+ */
+export const SCAN_TIMEOUT_MS = 5 * 60_000;
+const SCAN_BUDGET = "the registry work of one repository scan";
 
 export type ScanOutcome =
   | { status: "skipped"; reason: "archived" | "disabled" | "empty" | "not-enabled" }
@@ -49,22 +61,26 @@ export type ScanOutcome =
   | { status: "config-error"; error: string; issue: number }
   | { status: "done"; files: number; plan: Plan; sync: SyncResult };
 
-async function tooNewCheck(p: Plan, minimumAgeMs: number, services: Services): Promise<PlanOptions["isTooNew"]> {
+async function tooNewCheck(
+  p: Plan,
+  minimumAgeMs: number,
+  services: Services,
+  signal: AbortSignal,
+): Promise<PlanOptions["isTooNew"]> {
   if (minimumAgeMs <= 0 || p.changes.length === 0) return undefined;
   const now = services.now?.() ?? Date.now();
   const young = new Set<string>();
-  await Promise.all(
-    [...new Set(p.changes.map((c) => `${c.image}@${c.newDigest}`))].map(async (key) => {
-      const [image = "", digest = ""] = key.split("@");
-      // Unknown age counts as too new: adopting a digest early is the risk minimumAge exists to avoid.
-      const ref = parseReference(image);
-      const created =
-        ref.ok && services.resolver.createdAt
-          ? await services.resolver.createdAt(ref.value, digest).catch(() => null)
-          : null;
-      if (created === null || now - created.getTime() < minimumAgeMs) young.add(key);
-    }),
-  );
+  const keys = new Set(p.changes.map((c) => `${c.image}@${c.newDigest}`));
+  await forEachBounded(keys, RESOLVE_CONCURRENCY, async (key) => {
+    const [image = "", digest = ""] = key.split("@");
+    // Unknown age counts as too new: adopting a digest early is the risk minimumAge exists to avoid.
+    const ref = parseReference(image);
+    const created =
+      ref.ok && services.resolver.createdAt
+        ? await services.resolver.createdAt(ref.value, digest, { signal }).catch(() => null)
+        : null;
+    if (created === null || now - created.getTime() < minimumAgeMs) young.add(key);
+  });
   return (image, _tag, digest) => young.has(`${image}@${digest}`);
 }
 
@@ -72,16 +88,14 @@ async function tooNewCheck(p: Plan, minimumAgeMs: number, services: Services): P
  * The platforms each proposed index covers, for the PR table. Only changes need it, so the drift check of a current
  * repository stays at one HEAD per tag; a failure here only leaves the column empty.
  */
-async function addPlatforms(p: Plan, resolver: Resolver): Promise<Plan> {
-  const changes = await Promise.all(
-    p.changes.map(async (change) => {
-      const ref = parseReference(`${change.image}:${change.tag}`);
-      if (!ref.ok || change.platforms) return change;
-      const resolution = await resolver.resolve(ref.value, { withPlatforms: true }).catch(() => null);
-      const platforms = resolution?.digest === change.newDigest ? formatPlatforms(resolution) : undefined;
-      return platforms ? { ...change, platforms } : change;
-    }),
-  );
+async function addPlatforms(p: Plan, resolver: Resolver, signal: AbortSignal): Promise<Plan> {
+  const changes = await mapBounded(p.changes, RESOLVE_CONCURRENCY, async (change) => {
+    const ref = parseReference(`${change.image}:${change.tag}`);
+    if (!ref.ok || change.platforms) return change;
+    const resolution = await resolver.resolve(ref.value, { withPlatforms: true, signal }).catch(() => null);
+    const platforms = resolution?.digest === change.newDigest ? formatPlatforms(resolution) : undefined;
+    return platforms ? { ...change, platforms } : change;
+  });
   return { ...p, changes };
 }
 
@@ -90,11 +104,12 @@ async function unchangedSinceLastScan(
   request: ScanRequest,
   state: RepoState | null | undefined,
   services: Services,
+  signal: () => AbortSignal,
 ): Promise<boolean> {
   const { states } = services;
   if (!request.drift || !states || request.pushedAt === undefined || !request.defaultBranch) return false;
   if (!state || !isUnchanged(state, request.pushedAt, request.defaultBranch)) return false;
-  const resolutions = await resolveFiles(state.files, services.resolver);
+  const resolutions = await resolveFiles(state.files, services.resolver, { signal: signal() });
   if (fingerprint(state.files, resolutions) !== state.fingerprint) return false;
   if (state.pushedAt !== request.pushedAt) {
     // Our own push moved pushed_at: remember the new value so the next check matches exactly.
@@ -104,10 +119,26 @@ async function unchangedSinceLastScan(
 }
 
 export async function scanRepository(octokit: Octokit, request: ScanRequest, services: Services): Promise<ScanOutcome> {
+  let deadline: Deadline | undefined;
+  // Started by the first registry question, so that waiting for GitHub does not spend the registries' budget.
+  const signal = () => (deadline ??= new Deadline(services.scanTimeoutMs ?? SCAN_TIMEOUT_MS, SCAN_BUDGET)).signal;
+  try {
+    return await scanWithin(octokit, request, services, signal);
+  } finally {
+    deadline?.dispose();
+  }
+}
+
+async function scanWithin(
+  octokit: Octokit,
+  request: ScanRequest,
+  services: Services,
+  signal: () => AbortSignal,
+): Promise<ScanOutcome> {
   const { owner, repo, installationId } = request;
   const ref = { owner, repo };
   const previous = await services.states?.get(installationId, owner, repo);
-  if (await unchangedSinceLastScan(request, previous, services)) return { status: "cached" };
+  if (await unchangedSinceLastScan(request, previous, services, signal)) return { status: "cached" };
 
   const read = await readRepository(octokit, owner, repo, request.defaultBranch);
   if (read.status !== "ok") {
@@ -116,29 +147,36 @@ export async function scanRepository(octokit: Octokit, request: ScanRequest, ser
   }
   const { snapshot } = read;
 
-  const config = parseConfig(snapshot.configText);
-  if (!config.ok) {
+  const configError = async (error: string): Promise<ScanOutcome> => {
     await services.states?.forget(installationId, owner, repo);
-    const issue = await reportConfigError(octokit, ref, services.botLogin, config.error);
-    return { status: "config-error", error: config.error, issue };
-  }
+    const issue = await reportConfigError(octokit, ref, services.botLogin, error);
+    return { status: "config-error", error, issue };
+  };
+  const config = parseConfig(snapshot.configText, snapshot.configTooLarge);
+  if (!config.ok) return configError(config.error);
+  const { enabled } = config.config;
+  const files: ScannedFile[] = enabled
+    ? snapshot.files.map((f) => scanFile(f.path, f.content, services.scanner))
+    : [];
+  // The globs are matched before the config counts as valid: patterns too costly for these files are its error too.
+  const ignores = await ignoreDecisions(config.config, files);
+  if (!ignores.ok) return configError(ignores.error);
   // Only a repository that has (or just lost) a config can have a config-error issue to close.
   if (snapshot.configText !== null || request.configTouched) {
     await resolveConfigError(octokit, ref, services.botLogin);
   }
-  if (!config.config.enabled) return { status: "skipped", reason: "not-enabled" };
+  if (!enabled) return { status: "skipped", reason: "not-enabled" };
 
-  const files: ScannedFile[] = snapshot.files.map((f) => scanFile(f.path, f.content, services.scanner));
   const options: PlanOptions = {
     pinUnpinned: config.config.pinUnpinned,
-    isIgnored: ignoreMatcher(config.config),
+    isIgnored: ignores.isIgnored,
     declined: declinedDigests(snapshot),
   };
-  const resolutions = await resolveFiles(files, services.resolver);
+  const resolutions = await resolveFiles(files, services.resolver, { signal: signal() });
   let result = plan(files, resolutions, options);
-  const isTooNew = await tooNewCheck(result, config.config.minimumAgeMs, services);
+  const isTooNew = await tooNewCheck(result, config.config.minimumAgeMs, services, signal());
   if (isTooNew) result = plan(files, resolutions, { ...options, isTooNew });
-  result = await addPlatforms(result, services.resolver);
+  result = await addPlatforms(result, services.resolver, signal());
 
   const sync = await syncPullRequest(octokit, ref, snapshot, result, {
     config: config.config,
@@ -172,7 +210,7 @@ export function summarize(outcome: ScanOutcome): string {
   }
   if (outcome.status === "cached") return "digest-pin found nothing new since the last scan.";
   if (outcome.status === "config-error") {
-    return `digest-pin did not scan: the configuration is invalid (see #${outcome.issue}).\n\n${codeBlock(outcome.error)}`;
+    return `digest-pin did not scan: the configuration is invalid (see #${outcome.issue}).\n\n${codeBlock(postedError(outcome.error))}`;
   }
   const { plan: p, sync } = outcome;
   const pinned = p.changes.filter((c) => c.oldDigest === null).length;
@@ -186,7 +224,7 @@ export function summarize(outcome: ScanOutcome): string {
       `${p.current.length} current, ${p.skipped.length} skipped${skipped ? ` (${skipped})` : ""}, ` +
       `${p.errors.length} error${p.errors.length === 1 ? "" : "s"}.`,
   ];
-  for (const e of p.errors) lines.push(errorItem(e));
+  lines.push(...postedList(p.errors, errorItem));
   const link = sync.pull ? ` #${sync.pull.number} (${sync.pull.url})` : "";
   const action: Record<SyncResult["action"], string> = {
     opened: `Opened${link}.`,

@@ -2,6 +2,7 @@
 
 import type { Change, Plan, PlanError } from "../plan.js";
 import { inlineCode, inlineText } from "./markdown.js";
+import { postedError, postedList } from "./posted.js";
 
 export const TITLE_PIN = "Pin container images to digests";
 export const TITLE_UPDATE = "Update container image digests";
@@ -18,7 +19,7 @@ export function titleFor(changes: readonly Change[]): string {
  * // "- `Dockerfile` line 3: `node:20`: 429 Too Many Requests"
  */
 export function errorItem(e: PlanError): string {
-  return `- ${inlineCode(e.path)} line ${e.line}: ${inlineCode(e.text)}: ${inlineText(e.error)}`;
+  return `- ${inlineCode(e.path)} line ${e.line}: ${inlineCode(e.text)}: ${inlineText(postedError(e.error))}`;
 }
 
 /** A digest the app validated: only its algorithm and hex digits, nothing to escape. */
@@ -46,7 +47,7 @@ export function renderBody(p: Plan, marker: string): string {
   }
   if (p.errors.length > 0) {
     lines.push("", "**Could not be resolved** (left unchanged; retried on the next run):", "");
-    for (const e of p.errors) lines.push(errorItem(e));
+    lines.push(...postedList(p.errors, errorItem));
   }
   lines.push(
     "",

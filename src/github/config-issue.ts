@@ -4,6 +4,7 @@ import type { Octokit } from "./files.js";
 import type { RepoRef } from "./pull-request.js";
 import { CONFIG_PATH } from "./config.js";
 import { codeBlock } from "./markdown.js";
+import { postedError } from "./posted.js";
 
 export const CONFIG_ISSUE_TITLE = "digest-pin: configuration error";
 
@@ -12,7 +13,7 @@ function issueBody(error: string): string {
     `digest-pin could not read \`${CONFIG_PATH}\`, so it is not scanning this repository until the file is fixed:`,
     "",
     // The error quotes the file (unknown keys, values): repository content.
-    codeBlock(error),
+    codeBlock(postedError(error)),
     "",
     "Valid keys: `enabled`, `pinUnpinned`, `ignorePaths`, `ignoreImages`, `labels`, `reviewers`, `assignees`, `minimumAge`.",
     "This issue closes by itself once the configuration is valid.",

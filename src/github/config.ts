@@ -1,12 +1,16 @@
-// The repository config, `.github/digest-pin.yml`: parsed and validated with messages a person can act on.
+// The repository config, `.github/digest-pin.yml`: parsed and validated with messages a person can act on. It is
+// repository content, so it is bounded: its size before it is parsed, and the count, length and syntax of its globs,
+// which are matched in linear time (src/github/glob.ts).
 
-import picomatch from "picomatch";
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import { isMap, isScalar, parseDocument, YAMLParseError } from "yaml";
 import { z } from "zod";
 import type { FoundReference } from "../dockerfile/types.js";
 import { imageName } from "../reference.js";
+import { compileGlob, GLOB_LIMITS, GlobError, globMatcher, type StepCounter } from "./glob.js";
 
 export const CONFIG_PATH = ".github/digest-pin.yml";
+/** A larger config is refused before it is parsed: the documented keys fit in a few hundred bytes. */
+export const MAX_CONFIG_BYTES = 64 * 1024;
 
 const DURATION_RE = /^(\d+)\s*(s|m|h|d|w)?$/;
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
@@ -23,12 +27,31 @@ const DURATION_MESSAGE = "must be a duration such as 0, 12h, 3d or 1w (a bare nu
 
 const stringList = z.array(z.string().min(1, "must not be empty"));
 
+/** A list of globs: bounded in count and length, and each one a pattern the matcher reads. */
+const globList = (normalize: (pattern: string) => string) =>
+  z
+    .array(
+      z
+        .string()
+        .min(1, "must not be empty")
+        .max(GLOB_LIMITS.length, `must be at most ${GLOB_LIMITS.length} characters`)
+        .superRefine((pattern, context) => {
+          try {
+            compileGlob(normalize(pattern));
+          } catch (error) {
+            if (!(error instanceof GlobError)) throw error;
+            context.addIssue({ code: z.ZodIssueCode.custom, message: error.message });
+          }
+        }),
+    )
+    .max(GLOB_LIMITS.patterns, `must list at most ${GLOB_LIMITS.patterns} patterns`);
+
 const schema = z
   .object({
     enabled: z.boolean().default(true),
     pinUnpinned: z.boolean().default(true),
-    ignorePaths: stringList.default([]),
-    ignoreImages: stringList.default([]),
+    ignorePaths: globList((p) => p).default([]),
+    ignoreImages: globList((p) => normalizeImagePattern(p)).default([]),
     labels: stringList.default(["dependencies", "docker"]),
     reviewers: stringList.default([]),
     assignees: stringList.default([]),
@@ -69,12 +92,25 @@ function defaults(): RepoConfig {
   return structuredClone(DEFAULT_CONFIG);
 }
 
-/** Parse the config file's text; a missing file (null) means the defaults. */
-export function parseConfig(text: string | null): ConfigResult {
+/**
+ * Parse the config file's text; a missing file (null) means the defaults. `byteSize` is the file's size when it is
+ * known without its text (GitHub's blob size): a file over MAX_CONFIG_BYTES is refused unread.
+ *
+ * @example
+ * parseConfig("pinUnpinned: false\n"); // { ok: true, config: { …, pinUnpinned: false } }
+ */
+export function parseConfig(text: string | null, byteSize?: number | null): ConfigResult {
   if (text === null) return { ok: true, config: defaults() };
+  const size = Math.max(byteSize ?? 0, Buffer.byteLength(text));
+  if (size > MAX_CONFIG_BYTES) {
+    return {
+      ok: false,
+      error: `${CONFIG_PATH} is ${formatSize(size)}, over the ${formatSize(MAX_CONFIG_BYTES)} limit: it was not read`,
+    };
+  }
   let raw: unknown;
   try {
-    raw = parseYaml(text, { maxAliasCount: 50 });
+    raw = readYaml(text);
   } catch (error) {
     const where = error instanceof YAMLParseError && error.linePos ? ` (line ${error.linePos[0].line})` : "";
     return { ok: false, error: `${CONFIG_PATH} is not valid YAML${where}: ${(error as Error).message.split("\n")[0]}` };
@@ -93,16 +129,97 @@ export function parseConfig(text: string | null): ConfigResult {
   return { ok: true, config: { ...rest, minimumAgeMs: parseDuration(minimumAge) ?? 0 } };
 }
 
-/** A predicate for the plan: whether a reference is excluded by ignorePaths or ignoreImages. */
-export function ignoreMatcher(config: RepoConfig): (path: string, ref: FoundReference) => boolean {
-  const pathMatch = config.ignorePaths.length > 0 ? picomatch(config.ignorePaths, { dot: true }) : () => false;
-  const imagePatterns = config.ignoreImages.map((p) => picomatch(normalizeImagePattern(p)));
+/**
+ * The YAML document as plain data. The library's own check for duplicate keys compares every pair of keys (half a
+ * second for a 64 KiB file of keys), so keys are checked here, in one pass: at the top, the only mapping a valid
+ * config has.
+ */
+function readYaml(text: string): unknown {
+  const doc = parseDocument(text, { uniqueKeys: false });
+  const [first] = doc.errors;
+  if (first) throw first;
+  if (isMap(doc.contents)) {
+    const seen = new Set<unknown>();
+    for (const { key } of doc.contents.items) {
+      const name = isScalar(key) ? key.value : key;
+      if (!seen.has(name)) {
+        seen.add(name);
+        continue;
+      }
+      const at = isScalar(key) && key.range ? key.range[0] : 0;
+      const error = new YAMLParseError([at, at + 1], "DUPLICATE_KEY", "Map keys must be unique");
+      error.linePos = [{ line: text.slice(0, at).split("\n").length, col: 1 }];
+      throw error;
+    }
+  }
+  return doc.toJS({ maxAliasCount: 50 });
+}
+
+/** `10485760` → `10 MiB`, `70000` → `68.4 KiB`. */
+function formatSize(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MiB`;
+  return `${Math.round((bytes / 1024) * 10) / 10} KiB`;
+}
+
+/**
+ * A predicate for the plan: whether a reference is excluded by ignorePaths or ignoreImages. Each path and image name
+ * is matched once; the steps of all of it count against `counter` (a GlobError past its limit).
+ *
+ * @example
+ * ignoreMatcher({ ...DEFAULT_CONFIG, ignorePaths: ["dev/**"] })("dev/Dockerfile", found); // true
+ */
+export function ignoreMatcher(
+  config: RepoConfig,
+  counter?: StepCounter,
+): (path: string, ref: FoundReference) => boolean {
+  const pathMatch = globMatcher(config.ignorePaths, counter);
+  const imageMatch = globMatcher(config.ignoreImages.map(normalizeImagePattern), counter);
   return (path, found) => {
     if (pathMatch(path)) return true;
-    if (!found.reference) return false;
-    const name = imageName(found.reference);
-    return imagePatterns.some((match) => match(name));
+    return found.reference !== null && imageMatch(imageName(found.reference));
   };
+}
+
+/** Matching gives the event loop back after this many steps (a few milliseconds). */
+const STEPS_PER_TURN = 200_000;
+
+/**
+ * Whether each reference of `files` is ignored, decided before planning: every path and image name is matched once,
+ * all of it within GLOB_LIMITS.stepsPerScan steps, yielding to the event loop every few milliseconds. Past the
+ * budget, a config error to report (no pattern a person writes comes near it).
+ *
+ * @example
+ * const ignores = await ignoreDecisions(config, files);
+ * if (ignores.ok) plan(files, resolutions, { pinUnpinned: true, isIgnored: ignores.isIgnored });
+ */
+export async function ignoreDecisions(
+  config: RepoConfig,
+  files: ReadonlyArray<{ path: string; references: readonly FoundReference[] }>,
+): Promise<{ ok: true; isIgnored: (path: string, ref: FoundReference) => boolean } | { ok: false; error: string }> {
+  const counter: StepCounter = { steps: 0, limit: GLOB_LIMITS.stepsPerScan };
+  const isIgnored = ignoreMatcher(config, counter);
+  let turn = 0;
+  try {
+    for (const file of files) {
+      for (const found of file.references) {
+        isIgnored(file.path, found);
+        if (counter.steps - turn > STEPS_PER_TURN) {
+          turn = counter.steps;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof GlobError)) throw error;
+    const budget = GLOB_LIMITS.stepsPerScan.toLocaleString("en-US");
+    return {
+      ok: false,
+      error:
+        `${CONFIG_PATH}: matching ignorePaths and ignoreImages against this repository's paths and image names ` +
+        `takes more than ${budget} steps; use fewer or simpler patterns`,
+    };
+  }
+  return { ok: true, isIgnored };
 }
 
 /**

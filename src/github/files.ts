@@ -33,6 +33,8 @@ export interface RepoSnapshot {
   files: RepoFile[];
   /** The config file's text, or null when there is none. */
   configText: string | null;
+  /** The config file's size when it is over MAX_CONFIG_BYTES and was not read (`configText` is then empty). */
+  configTooLarge?: number;
   /** Files passed over, with the reason. */
   skipped: { path: string; reason: "too-large" | "binary" | "too-many" }[];
   /** The head of `digest-pin/<branch>`, or null when it does not exist. */
@@ -106,6 +108,7 @@ export async function readRepository(
     treeSha,
     files: [],
     configText: state.config?.text ?? null,
+    ...(state.config?.tooLarge === undefined ? {} : { configTooLarge: state.config.tooLarge }),
     skipped: [],
     botBranchHead: state.botBranchHead,
     botBranchCommit: state.botBranchCommit,

@@ -4,7 +4,7 @@
 // cannot carry every byte sequence; any blob whose text does not hash back to its object id is read again over REST.
 
 import { createHash } from "node:crypto";
-import { CONFIG_PATH } from "./config.js";
+import { CONFIG_PATH, MAX_CONFIG_BYTES } from "./config.js";
 import type { Octokit } from "./files.js";
 
 /** Blobs asked for in one query (aliases `b0` … `b49`). */
@@ -89,8 +89,11 @@ export interface RepoState {
   /** No commits at all: `defaultBranch` and `config` are null. */
   empty: boolean;
   defaultBranch: { name: string; headSha: string; treeSha: string } | null;
-  /** `.github/digest-pin.yml` at the default branch head, or null when there is none (or it is not a file). */
-  config: { oid: string; text: string } | null;
+  /**
+   * `.github/digest-pin.yml` at the default branch head, or null when there is none (or it is not a file). A file
+   * over MAX_CONFIG_BYTES is not read: its text is empty and `tooLarge` is its size.
+   */
+  config: { oid: string; text: string; tooLarge?: number } | null;
   /** The bot branch the state was read for (as passed in). */
   botBranch: string;
   /** Its head commit, or null when the branch does not exist. */
@@ -327,7 +330,9 @@ export async function fetchRepoState(
 
   let config: RepoState["config"] = null;
   const node = repo.config;
-  if (node?.oid) {
+  if (node?.oid && (node.byteSize ?? 0) > MAX_CONFIG_BYTES) {
+    config = { oid: node.oid, text: "", tooLarge: node.byteSize ?? 0 };
+  } else if (node?.oid) {
     const exact = exactFromText(node.oid, node) ?? (await restBlob(octokit, owner, name, node.oid));
     config = { oid: node.oid, text: exact.toString("utf8") };
   }

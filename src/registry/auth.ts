@@ -5,6 +5,7 @@
 // The rule every function here serves: a credential, and every token obtained with it, is only for the registry it
 // is configured for. A challenge picks the realm and service, never whose credential is used nor the scope.
 
+import { abortable } from "../deadline.js";
 import type { Credential } from "./credentials.js";
 import { TtlCache } from "./cache.js";
 import type { Clock } from "./cache.js";
@@ -216,17 +217,18 @@ export class TokenProvider {
 
   /**
    * A token for one scope: from the cache, joined to a request already on its way, or batched into a new one. Only a
-   * token fetched for the same registry, realm, service and identity is ever reused.
+   * token fetched for the same registry, realm, service and identity is ever reused. The wait ends when `signal`
+   * aborts (the token request goes on for the others who wait for it).
    *
    * @example await provider.token({ registry: "ghcr.io", realm, service: "ghcr.io", credential }, "repository:a/b:pull")
    */
-  token(key: TokenKey, scope: string): Promise<string> {
+  token(key: TokenKey, scope: string, signal?: AbortSignal): Promise<string> {
     const batchKey = batchKeyOf(key);
     const cacheKey = `${batchKey}\n${scope}`;
     const cached = this.cache.get(cacheKey);
     if (cached !== undefined) return Promise.resolve(cached);
     const running = this.inflight.get(cacheKey);
-    if (running) return running;
+    if (running) return abortable(running, signal);
     const promise = new Promise<string>((resolve, reject) => {
       let batch = this.pending.get(batchKey);
       if (!batch) {
@@ -240,7 +242,7 @@ export class TokenProvider {
     this.inflight.set(cacheKey, promise);
     const forget = () => this.inflight.delete(cacheKey);
     promise.then(forget, forget);
-    return promise;
+    return abortable(promise, signal);
   }
 
   /** Forget a cached token (the registry refused it before its announced expiry). */

@@ -1,10 +1,14 @@
 // The registry client: a tag → the digest its registry serves now, with one HEAD per distinct tag (Docker Hub does
 // not count HEADs against its pull limit), a GET only when a digest header is missing, platforms are wanted, or a
-// single-platform pin must follow its platform into a new index.
+// single-platform pin must follow its platform into a new index. Every resolution has one deadline for all its
+// requests (HEAD, GET, token, retries, redirects); work shared by several resolutions (a tag lookup, a manifest, a
+// token) bounds its own time, each caller stops waiting for it at its own deadline, and a lookup nobody waits for any
+// more is stopped.
 
 import { Agent } from "undici";
 import type { Dispatcher } from "undici";
 import { rootCertificates } from "node:tls";
+import { withDeadline } from "../deadline.js";
 import { apiHost, imageName, isValidDigest } from "../reference.js";
 import type { ImageReference } from "../reference.js";
 import {
@@ -39,8 +43,8 @@ import { parsePlatform } from "./platform.js";
 import type { PlatformSpec } from "./platform.js";
 import { HostPolicy } from "./policy.js";
 import { errorMessageOf, verifiedDigest } from "./response.js";
-import { RegistryError } from "./types.js";
-import type { Resolution, ResolveOptions, Resolver } from "./types.js";
+import { RegistryError, timeoutOf } from "./types.js";
+import type { LookupOptions, Resolution, ResolveOptions, Resolver } from "./types.js";
 
 export { registryOptionsFromEnv, RegistryConfigError } from "./options.js";
 export type { RegistryClientOptions, RegistryRequestInfo } from "./options.js";
@@ -70,6 +74,16 @@ interface CredentialLookup {
 }
 
 const MIB = 1024 * 1024;
+/** Defaults of the bounds on time and concurrency (documented in README's registry options and SECURITY.md). */
+export const REGISTRY_DEFAULTS = {
+  /** One reference: all its requests, retries, Retry-After waits and redirects together. */
+  referenceTimeoutMs: 60_000,
+  /** Requests in flight over all registries, for the whole process (the app and the CLI make one client). */
+  maxConcurrency: 32,
+  perHostConcurrency: 8,
+} as const;
+/** What the per-reference deadline is called in messages. */
+const REFERENCE_BUDGET = "one reference (all its requests, retries and redirects)";
 const TOKEN_BODY_LIMIT = MIB;
 /** Manifests and configs fetched by digest never change; keep them longer than tags. */
 const IMMUTABLE_TTL_MS = 60 * 60 * 1000;
@@ -92,6 +106,7 @@ export class RegistryClient implements Resolver {
   private readonly hostAuth = new Map<string, HostAuth>();
   private credentialStore: Promise<CredentialStore> | undefined;
   private readonly helpers: CredentialHelpers;
+  private readonly referenceTimeoutMs: number;
   private hits = 0;
   private misses = 0;
 
@@ -101,7 +116,8 @@ export class RegistryClient implements Resolver {
     this.maxManifestBytes = options.maxManifestBytes ?? 4 * MIB;
     this.tags = new TtlCache(options.cacheTtlMs ?? 5 * 60 * 1000);
     const connectTimeoutMs = options.timeouts?.connectMs ?? 10_000;
-    const perHostConcurrency = options.perHostConcurrency ?? 8;
+    const perHostConcurrency = options.perHostConcurrency ?? REGISTRY_DEFAULTS.perHostConcurrency;
+    this.referenceTimeoutMs = options.timeouts?.referenceMs ?? REGISTRY_DEFAULTS.referenceTimeoutMs;
     let dispatcher: Dispatcher | undefined = options.dispatcher;
     if (!dispatcher) {
       // Extra CAs are added to the public roots, not instead of them.
@@ -123,16 +139,19 @@ export class RegistryClient implements Resolver {
       retryBaseMs: options.retryBaseMs ?? 500,
       maxRetryDelayMs: options.maxRetryDelayMs ?? 30_000,
       perHostConcurrency,
+      maxConcurrency: options.maxConcurrency ?? REGISTRY_DEFAULTS.maxConcurrency,
       userAgent: options.userAgent ?? "digest-pin/0.1",
       onRequest: options.onRequest,
     });
-    this.tokens = new TokenProvider((request) => this.fetchToken(request));
+    // A token request may serve several resolutions: it gets a reference's budget of its own.
+    this.tokens = new TokenProvider((request) => this.withinBudget(undefined, (signal) => this.fetchToken(request, signal)));
     this.helpers = new CredentialHelpers(options.credentialHelpers);
   }
 
   /**
    * The digest `ref`'s tag (or `latest`) points to now. A multi-arch tag gives its index digest, unless
    * `options.currentDigest` is a single-platform manifest: then the same platform's manifest from the tag's index.
+   * Fails with TIMEOUT when its budget (`timeouts.referenceMs`) or `options.signal` runs out first.
    */
   async resolve(ref: ImageReference, options: ResolveOptions = {}): Promise<Resolution> {
     const tag = ref.tag ?? "latest";
@@ -140,50 +159,83 @@ export class RegistryClient implements Resolver {
     if (!TAG_RE.test(tag)) throw new TypeError(`invalid tag "${tag}"`);
     const target = this.target(ref);
     const what = `${target.name}:${tag}`;
-    const key = `${ref.registry}/${ref.repository}:${tag}`;
+    return this.withinBudget(options.signal, (signal) => this.resolveWithin(ref, tag, target, what, options, signal), what);
+  }
 
+  private async resolveWithin(
+    ref: ImageReference,
+    tag: string,
+    target: Target,
+    what: string,
+    options: ResolveOptions,
+    signal: AbortSignal,
+  ): Promise<Resolution> {
+    const key = `${ref.registry}/${ref.repository}:${tag}`;
     let resolution = this.tags.get(key);
     if (resolution) {
       this.hits++;
     } else {
       this.misses++;
-      resolution = await this.tagLookups.run(key, async () => {
-        const found = await this.lookupTag(target, tag, what);
-        this.tags.set(key, found);
-        return found;
-      });
+      const lookup = (shared: AbortSignal) =>
+        this.withinBudget(shared, async (own) => {
+          const found = await this.lookupTag(target, tag, what, own);
+          this.tags.set(key, found);
+          return found;
+        });
+      resolution = await this.tagLookups.run(key, lookup, signal);
     }
 
     const current = options.currentDigest;
     if (current && isValidDigest(current) && current !== resolution.digest && isIndexType(resolution.mediaType)) {
-      return this.keepPlatformKind(target, what, resolution, current, options.platform);
+      return this.keepPlatformKind(target, what, resolution, current, options.platform, signal);
     }
     if (options.withPlatforms && isIndexType(resolution.mediaType) && !resolution.platforms) {
-      const index = await this.manifestByDigest(target, resolution.digest, what);
+      const index = await this.manifestByDigest(target, resolution.digest, what, signal);
       return { ...resolution, platforms: indexPlatforms(index) };
     }
     return copyResolution(resolution);
   }
 
   /**
+   * Run `work` within one reference's budget (and `parent`'s deadline); a deadline that ran out becomes TIMEOUT
+   * naming `what` and the budget.
+   */
+  private async withinBudget<T>(
+    parent: AbortSignal | undefined,
+    work: (signal: AbortSignal) => Promise<T>,
+    what?: string,
+  ): Promise<T> {
+    try {
+      return await withDeadline(this.referenceTimeoutMs, REFERENCE_BUDGET, parent, work);
+    } catch (error) {
+      throw (what === undefined ? null : timeoutOf(what, error)) ?? error;
+    }
+  }
+
+  /**
    * When the image `digest` names was built: its config's `created` (for an index, that of its linux/amd64 manifest,
    * else the first). Null when the image does not say. Used by minimumAge, so a freshly moved tag is not adopted at once.
    */
-  async createdAt(ref: ImageReference, digest: string): Promise<Date | null> {
+  async createdAt(ref: ImageReference, digest: string, options: LookupOptions = {}): Promise<Date | null> {
     const target = this.target(ref);
     const what = `${target.name}@${digest}`;
-    let manifest = await this.manifestByDigest(target, digest, what);
+    return this.withinBudget(options.signal, (signal) => this.createdAtWithin(target, digest, what, signal), what);
+  }
+
+  private async createdAtWithin(target: Target, digest: string, what: string, signal: AbortSignal): Promise<Date | null> {
+    let manifest = await this.manifestByDigest(target, digest, what, signal);
     if (isIndexType(manifest.mediaType)) {
       const child =
         manifest.manifests.find((d) => d.platform?.os === "linux" && d.platform.architecture === "amd64") ??
         manifest.manifests[0];
       if (!child) return null;
-      manifest = await this.manifestByDigest(target, child.digest, what);
+      manifest = await this.manifestByDigest(target, child.digest, what, signal);
     }
     const config = manifest.config;
     if (!config) return null;
     const label = `${what} (config)`;
-    const res = await this.registryRequest(target, "GET", `blobs/${config.digest}`, "get", label, this.maxManifestBytes);
+    const path = `blobs/${config.digest}`;
+    const res = await this.registryRequest(target, "GET", path, "get", label, this.maxManifestBytes, signal);
     if (res.status < 200 || res.status >= 300) return null;
     verifiedDigest(res.body, undefined, config.digest, label);
     try {
@@ -204,11 +256,14 @@ export class RegistryClient implements Resolver {
     };
   }
 
-  /** Close the connections of the client's own Agent (a dispatcher passed in is the caller's to close). */
+  /**
+   * Close the connections of the client's own Agent (a dispatcher passed in is the caller's to close). Requests still
+   * in flight fail at once rather than holding the close for the rest of their budgets.
+   */
   async close(): Promise<void> {
     this.tags.clear();
     this.manifests.clear();
-    await this.ownAgent?.close();
+    await this.ownAgent?.destroy();
   }
 
   private target(ref: ImageReference): Target {
@@ -219,8 +274,8 @@ export class RegistryClient implements Resolver {
   }
 
   /** HEAD the tag; GET it only when the registry leaves out the digest or the media type. */
-  private async lookupTag(target: Target, tag: string, what: string): Promise<Resolution> {
-    const res = await this.registryRequest(target, "HEAD", `manifests/${tag}`, "head", what, 0);
+  private async lookupTag(target: Target, tag: string, what: string, signal: AbortSignal): Promise<Resolution> {
+    const res = await this.registryRequest(target, "HEAD", `manifests/${tag}`, "head", what, 0, signal);
     if (res.status === 404) throw notFound(what, res);
     if (res.status >= 200 && res.status < 300) {
       const digest = res.headers["docker-content-digest"];
@@ -229,11 +284,11 @@ export class RegistryClient implements Resolver {
     } else if (res.status !== 405) {
       throw unexpectedStatus(what, res);
     }
-    return this.getTag(target, tag, what);
+    return this.getTag(target, tag, what, signal);
   }
 
-  private async getTag(target: Target, tag: string, what: string): Promise<Resolution> {
-    const res = await this.registryRequest(target, "GET", `manifests/${tag}`, "get", what, this.maxManifestBytes);
+  private async getTag(target: Target, tag: string, what: string, signal: AbortSignal): Promise<Resolution> {
+    const res = await this.registryRequest(target, "GET", `manifests/${tag}`, "get", what, this.maxManifestBytes, signal);
     if (res.status === 404) throw notFound(what, res);
     if (res.status < 200 || res.status >= 300) throw unexpectedStatus(what, res);
     const digest = verifiedDigest(res.body, res.headers["docker-content-digest"], undefined, what);
@@ -245,22 +300,33 @@ export class RegistryClient implements Resolver {
   }
 
   /** A manifest by digest: immutable, so cached, and checked against the digest it was asked by. */
-  private manifestByDigest(target: Target, digest: string, what: string): Promise<Manifest> {
+  private manifestByDigest(target: Target, digest: string, what: string, signal: AbortSignal): Promise<Manifest> {
     const key = `${target.host}/${target.repository}@${digest}`;
     const cached = this.manifests.get(key);
     if (cached) return Promise.resolve(cached);
-    return this.manifestLookups.run(key, async () => {
-      const label = `${what} (${digest})`;
-      const res = await this.registryRequest(target, "GET", `manifests/${digest}`, "get", label, this.maxManifestBytes);
-      if (res.status === 404) {
-        throw new RegistryError("NOT_FOUND", `${label}: the registry no longer has this manifest`, 404);
-      }
-      if (res.status < 200 || res.status >= 300) throw unexpectedStatus(label, res);
-      verifiedDigest(res.body, res.headers["docker-content-digest"], digest, label);
-      const manifest = parseManifest(res.body, res.headers["content-type"], label);
-      this.manifests.set(key, manifest);
-      return manifest;
-    });
+    const fetch = (shared: AbortSignal) =>
+      this.withinBudget(shared, (own) => this.fetchManifest(target, digest, what, key, own));
+    return this.manifestLookups.run(key, fetch, signal);
+  }
+
+  private async fetchManifest(
+    target: Target,
+    digest: string,
+    what: string,
+    key: string,
+    signal: AbortSignal,
+  ): Promise<Manifest> {
+    const label = `${what} (${digest})`;
+    const path = `manifests/${digest}`;
+    const res = await this.registryRequest(target, "GET", path, "get", label, this.maxManifestBytes, signal);
+    if (res.status === 404) {
+      throw new RegistryError("NOT_FOUND", `${label}: the registry no longer has this manifest`, 404);
+    }
+    if (res.status < 200 || res.status >= 300) throw unexpectedStatus(label, res);
+    verifiedDigest(res.body, res.headers["docker-content-digest"], digest, label);
+    const manifest = parseManifest(res.body, res.headers["content-type"], label);
+    this.manifests.set(key, manifest);
+    return manifest;
   }
 
   /**
@@ -273,20 +339,23 @@ export class RegistryClient implements Resolver {
     tagResolution: Resolution,
     current: string,
     platformText: string | undefined,
+    signal: AbortSignal,
   ): Promise<Resolution> {
-    const index = await this.manifestByDigest(target, tagResolution.digest, what);
+    const index = await this.manifestByDigest(target, tagResolution.digest, what, signal);
     const listed = index.manifests.find((d) => d.digest === current);
     if (listed) return { digest: current, mediaType: listed.mediaType || tagResolution.mediaType };
 
     const wanted = parsePlatform(platformText);
-    const old = await this.oldPin(target, current, what, wanted === null);
+    const old = await this.oldPin(target, current, what, wanted === null, signal);
     if (old === null) {
       if (wanted === null) return copyResolution(tagResolution); // the old pin is gone and says nothing more
     } else if (isIndexType(old.mediaType)) {
       return copyResolution(tagResolution);
     }
     let platform = wanted;
-    if (platform === null && old?.manifest) platform = await this.platformOfManifest(target, old.manifest, current, what);
+    if (platform === null && old?.manifest) {
+      platform = await this.platformOfManifest(target, old.manifest, current, what, signal);
+    }
     if (platform === null) {
       throw new RegistryError(
         "PLATFORM_NOT_FOUND",
@@ -304,16 +373,17 @@ export class RegistryClient implements Resolver {
     digest: string,
     what: string,
     needManifest: boolean,
+    signal: AbortSignal,
   ): Promise<{ mediaType: string; manifest?: Manifest } | null> {
     try {
       if (!needManifest) {
         const label = `${what} (pinned ${digest})`;
-        const res = await this.registryRequest(target, "HEAD", `manifests/${digest}`, "head", label, 0);
+        const res = await this.registryRequest(target, "HEAD", `manifests/${digest}`, "head", label, 0, signal);
         if (res.status === 404) return null;
         const mediaType = bareMediaType(res.headers["content-type"]);
         if (res.status >= 200 && res.status < 300 && isKnownManifestType(mediaType)) return { mediaType };
       }
-      const manifest = await this.manifestByDigest(target, digest, what);
+      const manifest = await this.manifestByDigest(target, digest, what, signal);
       return { mediaType: manifest.mediaType, manifest };
     } catch (error) {
       if (error instanceof RegistryError && error.code === "NOT_FOUND") return null;
@@ -327,6 +397,7 @@ export class RegistryClient implements Resolver {
     manifest: Manifest,
     digest: string,
     what: string,
+    signal: AbortSignal,
   ): Promise<PlatformSpec | null> {
     const config = manifest.config;
     if (!config) return null;
@@ -334,7 +405,8 @@ export class RegistryClient implements Resolver {
     const cached = this.configs.get(key);
     if (cached !== undefined) return cached;
     const label = `${what} (config of pinned ${digest})`;
-    const res = await this.registryRequest(target, "GET", `blobs/${config.digest}`, "get", label, this.maxManifestBytes);
+    const path = `blobs/${config.digest}`;
+    const res = await this.registryRequest(target, "GET", path, "get", label, this.maxManifestBytes, signal);
     if (res.status === 404) return null;
     if (res.status < 200 || res.status >= 300) throw unexpectedStatus(label, res);
     verifiedDigest(res.body, undefined, config.digest, label);
@@ -355,17 +427,18 @@ export class RegistryClient implements Resolver {
     kind: RequestKind,
     what: string,
     maxBytes: number,
+    signal: AbortSignal,
   ): Promise<HttpResponse> {
     const url = new URL(`/v2/${target.repository}/${path}`, target.base);
     const scope = `repository:${target.repository}:pull`;
     const headers = { accept: path.startsWith("manifests/") ? MANIFEST_ACCEPT : "*/*" };
     const send = (authorization: string | undefined) =>
-      this.transport.send({ method, url, kind, headers, authorization, maxBytes, what });
+      this.transport.send({ method, url, kind, headers, authorization, maxBytes, what, signal });
 
     // Credentials are looked up only once the registry has asked for them (a helper runs only then).
     let lookup: CredentialLookup | undefined;
     const credentialLookup = async () => (lookup ??= await this.credentialFor(target));
-    const known = await this.knownAuthorization(target, scope, credentialLookup);
+    const known = await this.knownAuthorization(target, scope, credentialLookup, signal);
     let res = await send(known);
     if (res.status === 401) {
       if (res.url.origin !== url.origin) {
@@ -386,7 +459,15 @@ export class RegistryClient implements Resolver {
           401,
         );
       }
-      const answer = await this.answerChallenge(target, challenge, scope, what, known !== undefined, await credentialLookup());
+      const answer = await this.answerChallenge(
+        target,
+        challenge,
+        scope,
+        what,
+        known !== undefined,
+        await credentialLookup(),
+        signal,
+      );
       res = await send(answer);
     }
     if (res.status === 401 || res.status === 403) throw this.refused(target, what, res, lookup);
@@ -397,12 +478,13 @@ export class RegistryClient implements Resolver {
     target: Target,
     scope: string,
     credentialLookup: () => Promise<CredentialLookup>,
+    signal: AbortSignal,
   ): Promise<string | undefined> {
     const auth = this.hostAuth.get(target.host);
     if (!auth) return undefined;
     const { credential } = await credentialLookup();
     if (auth.kind === "basic") return credential && !identityOnly(credential) ? basicAuthorization(credential) : undefined;
-    return `Bearer ${await this.tokens.token(this.tokenKey(target, auth.realm, auth.service, credential), scope)}`;
+    return `Bearer ${await this.tokens.token(this.tokenKey(target, auth.realm, auth.service, credential), scope, signal)}`;
   }
 
   /** Whose token: this registry's, from this realm, with the registry's credential only where realmCredential allows. */
@@ -417,6 +499,7 @@ export class RegistryClient implements Resolver {
     what: string,
     hadAuthorization: boolean,
     lookup: CredentialLookup,
+    signal: AbortSignal,
   ): Promise<string> {
     const credential = lookup.credential;
     if (challenge.scheme === "basic") {
@@ -452,15 +535,18 @@ export class RegistryClient implements Resolver {
     const key = this.tokenKey(target, realm, service, credential);
     // A token we sent was refused before its time: ask for a new one rather than reuse it.
     if (hadAuthorization) this.tokens.invalidate(key, scope);
-    return `Bearer ${await this.tokens.token(key, scope)}`;
+    return `Bearer ${await this.tokens.token(key, scope, signal)}`;
   }
 
-  private async fetchToken({ registry, realm, service, scopes, credential }: TokenRequest): Promise<TokenAnswer> {
+  private async fetchToken(
+    { registry, realm, service, scopes, credential }: TokenRequest,
+    signal: AbortSignal,
+  ): Promise<TokenAnswer> {
     const url = new URL(realm.href);
     // Scopes are ours alone: a `scope` already in the realm URL would widen the token.
     url.searchParams.delete("scope");
     const what = `token for ${registry} from ${realm.host}`;
-    const common = { url, kind: "token" as const, maxBytes: TOKEN_BODY_LIMIT, what };
+    const common = { url, kind: "token" as const, maxBytes: TOKEN_BODY_LIMIT, what, signal };
     let res: HttpResponse;
     if (credential?.identityToken) {
       // Docker's identity-token flow (distribution's fetchTokenWithOAuth): an OAuth2 refresh-token grant, POSTed.

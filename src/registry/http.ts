@@ -1,15 +1,17 @@
 // The HTTP layer under the registry client: every hop checked by the host policy, redirects followed by hand (so each
-// one is checked and Authorization never crosses hosts), bounded bodies and time, a concurrency limit per host, and
-// retries of 429/5xx with backoff that honours Retry-After. Counts every request it sends, and reports each to an
-// optional observer (metrics).
+// one is checked and Authorization never crosses hosts), bounded bodies and time, a concurrency limit per host and one
+// over all hosts, and retries of 429/5xx with backoff that honours Retry-After. A request's signal (its reference's
+// deadline) ends everything: a wait for a slot, an exchange, a retry's sleep. Counts every request it sends, and
+// reports each to an optional observer (metrics).
 
 import { request } from "undici";
 import type { Dispatcher } from "undici";
+import { deadlineOf, sleep } from "../deadline.js";
 import { KeyedLimiter } from "./cache.js";
 import type { RegistryRequestInfo } from "./options.js";
 import type { HostPolicy } from "./policy.js";
 import { cleanText, errorMessageOf, readLimited } from "./response.js";
-import { backoffDelay, parseRetryAfter, sleep } from "./retry.js";
+import { backoffDelay, parseRetryAfter } from "./retry.js";
 import { RegistryError } from "./types.js";
 
 export type RequestKind = "head" | "get" | "token";
@@ -27,6 +29,8 @@ export interface HttpRequest {
   body?: string;
   /** What is being fetched, for messages (`manifest docker.io/library/python:3.12`). */
   what: string;
+  /** The deadline of the work this request is part of: no attempt, wait or retry goes on past it. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -46,6 +50,8 @@ export interface TransportOptions {
   retryBaseMs: number;
   maxRetryDelayMs: number;
   perHostConcurrency: number;
+  /** Requests in flight over all hosts together. */
+  maxConcurrency: number;
   userAgent: string;
   maxRedirects?: number;
   /** Told about every HTTP attempt (retries and redirect hops each count), for metrics. */
@@ -68,13 +74,18 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** Error bodies are read only this far: enough for a message. */
 const ERROR_BODY_LIMIT = 64 * 1024;
 
+/** The one key of the limit over all hosts. */
+const ALL_HOSTS = "*";
+
 export class Transport {
-  private readonly limiter: KeyedLimiter;
+  private readonly perHost: KeyedLimiter;
+  private readonly overall: KeyedLimiter;
   private readonly counts = new Map<string, RequestCounts>();
   private retries = 0;
 
   constructor(private readonly options: TransportOptions) {
-    this.limiter = new KeyedLimiter(options.perHostConcurrency);
+    this.perHost = new KeyedLimiter(options.perHostConcurrency);
+    this.overall = new KeyedLimiter(options.maxConcurrency);
   }
 
   /**
@@ -84,14 +95,14 @@ export class Transport {
   async send(req: HttpRequest): Promise<HttpResponse> {
     const { maxRetries, retryBaseMs, maxRetryDelayMs } = this.options;
     for (let attempt = 0; ; attempt++) {
+      if (req.signal?.aborted) throw toRegistryError(req.signal.reason, req, this.options);
       let response: HttpResponse;
       try {
         response = await this.followRedirects(req);
       } catch (error) {
         const mapped = toRegistryError(error, req, this.options);
         if (attempt < maxRetries && isTransient(error)) {
-          this.retries++;
-          await sleep(backoffDelay(attempt, retryBaseMs, maxRetryDelayMs));
+          await this.pause(backoffDelay(attempt, retryBaseMs, maxRetryDelayMs), req);
           continue;
         }
         throw mapped;
@@ -101,11 +112,20 @@ export class Transport {
       const retryAfter = parseRetryAfter(response.headers["retry-after"]);
       const tooLong = retryAfter !== null && retryAfter > maxRetryDelayMs;
       if (attempt < maxRetries && !tooLong) {
-        this.retries++;
-        await sleep(retryAfter ?? backoffDelay(attempt, retryBaseMs, maxRetryDelayMs));
+        await this.pause(retryAfter ?? backoffDelay(attempt, retryBaseMs, maxRetryDelayMs), req);
         continue;
       }
       throw statusError(response, req, attempt, retryAfter);
+    }
+  }
+
+  /** The wait before a retry: it ends at the request's deadline, which then fails the request. */
+  private async pause(ms: number, req: HttpRequest): Promise<void> {
+    this.retries++;
+    try {
+      await sleep(ms, req.signal);
+    } catch (reason) {
+      throw toRegistryError(reason, req, this.options);
     }
   }
 
@@ -181,66 +201,82 @@ export class Transport {
     }
   }
 
-  /** One HTTP exchange, holding a slot of the host's concurrency limit until the body is read. */
+  /**
+   * One HTTP exchange, holding a slot of the host's limit and one of the limit over all hosts until the body is read.
+   * The host's slot is taken first: a request waiting for a busy host must not hold one of the shared slots.
+   */
   private exchange(
     url: URL,
     method: HttpRequest["method"],
     req: HttpRequest,
     authorization: string | undefined,
   ): Promise<HttpResponse> {
-    return this.limiter.run(url.host, async () => {
-      const headers: Record<string, string> = { "user-agent": this.options.userAgent, ...req.headers };
-      if (authorization) headers.authorization = authorization;
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(new TotalTimeoutError()), this.options.totalTimeoutMs);
-      this.count(url.host, req.kind);
-      const started = performance.now();
-      let status: number | undefined;
-      try {
-        const res = await request(url, {
-          method,
-          headers,
-          ...(method === "POST" && req.body !== undefined ? { body: req.body } : {}),
-          dispatcher: this.options.dispatcher,
-          signal: controller.signal,
-          headersTimeout: this.options.totalTimeoutMs,
-          bodyTimeout: this.options.totalTimeoutMs,
-        });
-        const flat: Record<string, string> = {};
-        for (const [name, value] of Object.entries(res.headers)) {
-          if (value === undefined) continue;
-          flat[name.toLowerCase()] = Array.isArray(value) ? (value[0] ?? "") : value;
-        }
-        status = res.statusCode;
-        const ok = res.statusCode >= 200 && res.statusCode < 300;
-        const limit = ok ? req.maxBytes : Math.min(req.maxBytes, ERROR_BODY_LIMIT);
-        let body: Buffer;
-        if (method === "HEAD" || REDIRECT_STATUSES.has(res.statusCode)) {
-          await res.body.dump();
-          body = Buffer.alloc(0);
-        } else {
-          const declared = Number(flat["content-length"]);
-          if (ok && Number.isFinite(declared) && declared > req.maxBytes) {
-            res.body.destroy();
-            throw new RegistryError("TOO_LARGE", `${req.what} is ${declared} bytes, over the ${req.maxBytes}-byte limit`);
-          }
-          try {
-            body = await readLimited(res.body, limit, req.what);
-          } catch (error) {
-            // An error page that goes on and on is still an error: keep its status, drop the rest of the body.
-            if (!ok && error instanceof RegistryError && error.code === "TOO_LARGE") body = Buffer.alloc(0);
-            else throw error;
-          }
-        }
-        this.observe(url, req, started, status);
-        return { status: res.statusCode, headers: flat, body, url };
-      } catch (error) {
-        this.observe(url, req, started, status, error);
-        throw error;
-      } finally {
-        clearTimeout(timer);
+    const signal = req.signal;
+    const send = () => this.overall.run(ALL_HOSTS, () => this.exchangeNow(url, method, req, authorization), signal);
+    return this.perHost.run(url.host, send, signal);
+  }
+
+  private async exchangeNow(
+    url: URL,
+    method: HttpRequest["method"],
+    req: HttpRequest,
+    authorization: string | undefined,
+  ): Promise<HttpResponse> {
+    const headers: Record<string, string> = { "user-agent": this.options.userAgent, ...req.headers };
+    if (authorization) headers.authorization = authorization;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new TotalTimeoutError()), this.options.totalTimeoutMs);
+    // The request's deadline ends the exchange too, with its own reason.
+    const onAbort = () => controller.abort(req.signal?.reason);
+    req.signal?.addEventListener("abort", onAbort, { once: true });
+    this.count(url.host, req.kind);
+    const started = performance.now();
+    let status: number | undefined;
+    try {
+      const res = await request(url, {
+        method,
+        headers,
+        ...(method === "POST" && req.body !== undefined ? { body: req.body } : {}),
+        dispatcher: this.options.dispatcher,
+        signal: controller.signal,
+        headersTimeout: this.options.totalTimeoutMs,
+        bodyTimeout: this.options.totalTimeoutMs,
+      });
+      const flat: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (value === undefined) continue;
+        flat[name.toLowerCase()] = Array.isArray(value) ? (value[0] ?? "") : value;
       }
-    });
+      status = res.statusCode;
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      const limit = ok ? req.maxBytes : Math.min(req.maxBytes, ERROR_BODY_LIMIT);
+      let body: Buffer;
+      if (method === "HEAD" || REDIRECT_STATUSES.has(res.statusCode)) {
+        await res.body.dump();
+        body = Buffer.alloc(0);
+      } else {
+        const declared = Number(flat["content-length"]);
+        if (ok && Number.isFinite(declared) && declared > req.maxBytes) {
+          res.body.destroy();
+          throw new RegistryError("TOO_LARGE", `${req.what} is ${declared} bytes, over the ${req.maxBytes}-byte limit`);
+        }
+        try {
+          body = await readLimited(res.body, limit, req.what);
+        } catch (error) {
+          // An error page that goes on and on is still an error: keep its status, drop the rest of the body.
+          if (!ok && error instanceof RegistryError && error.code === "TOO_LARGE") body = Buffer.alloc(0);
+          else throw error;
+        }
+      }
+      this.observe(url, req, started, status);
+      return { status: res.statusCode, headers: flat, body, url };
+    } catch (error) {
+      this.observe(url, req, started, status, error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener("abort", onAbort);
+    }
   }
 }
 
@@ -280,6 +316,8 @@ function isTransient(error: unknown): boolean {
 /** Turn anything a request can throw into a RegistryError with a message fit for a user (no URLs with secrets). */
 export function toRegistryError(error: unknown, req: HttpRequest, options: TransportOptions): RegistryError {
   if (error instanceof RegistryError) return error;
+  const deadline = deadlineOf(error);
+  if (deadline) return new RegistryError("TIMEOUT", `${req.what}: ${deadline.message}`, undefined, { cause: error });
   const host = req.url.host;
   const codes = errorCodes(error);
   const has = (...names: string[]) => names.some((n) => codes.includes(n));

@@ -39,6 +39,11 @@ export interface RegistryClientOptions {
     connectMs?: number;
     /** One HTTP exchange, from sending to the end of the body; default 30 s. */
     totalMs?: number;
+    /**
+     * One reference, all its requests together (HEAD, GET, token, retries and their waits, redirects, platform
+     * follow-ups); past it the resolution fails with TIMEOUT. Default 60 s.
+     */
+    referenceMs?: number;
   };
   /** Retries of 429, 5xx and transient network failures; default 3. */
   maxRetries?: number;
@@ -48,6 +53,11 @@ export interface RegistryClientOptions {
   maxRetryDelayMs?: number;
   /** Requests in flight per registry host; default 8. */
   perHostConcurrency?: number;
+  /**
+   * Requests in flight over all registries together; default 32. The app and the CLI make one client for the whole
+   * process, so this is the process's limit, shared by every scan.
+   */
+  maxConcurrency?: number;
   /** Largest manifest (and image config) body read; default 4 MiB. */
   maxManifestBytes?: number;
   userAgent?: string;
@@ -132,10 +142,34 @@ export function parseDuration(value: string, setting: string): number {
   return Math.round(Number(m[1]) * (DURATION_UNITS[(m[2] ?? "s").toLowerCase()] ?? 1000));
 }
 
+/** Parse a positive whole number (a concurrency limit). */
+export function parsePositiveInteger(value: string, setting: string): number {
+  const text = value.trim();
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
+    throw new RegistryConfigError(`${setting}: "${value}" is not a positive whole number`);
+  }
+  return Number(text);
+}
+
+/** A setting's value, or undefined when it is unset or blank. */
+export function setting(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/** A duration setting that must be more than zero (a time-out). */
+export function parseTimeout(value: string, name: string): number {
+  const ms = parseDuration(value, name);
+  if (ms <= 0) throw new RegistryConfigError(`${name}: "${value}" must be longer than 0`);
+  return ms;
+}
+
 /**
  * The registry options an operator sets in the environment: DIGEST_PIN_INSECURE_REGISTRIES,
- * DIGEST_PIN_REGISTRY_MIRRORS, DIGEST_PIN_CACHE_TTL, and the credentials file (REGISTRY_AUTH_FILE, else
- * $DOCKER_CONFIG/config.json, else ~/.docker/config.json). Throws RegistryConfigError on malformed values.
+ * DIGEST_PIN_REGISTRY_MIRRORS, DIGEST_PIN_CACHE_TTL, DIGEST_PIN_REFERENCE_TIMEOUT (one reference's budget),
+ * DIGEST_PIN_REGISTRY_CONCURRENCY (requests in flight over all registries), and the credentials file
+ * (REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, else ~/.docker/config.json). Throws RegistryConfigError on
+ * malformed values.
  */
 export function registryOptionsFromEnv(env: NodeJS.ProcessEnv): RegistryClientOptions {
   const options: RegistryClientOptions = {
@@ -144,8 +178,15 @@ export function registryOptionsFromEnv(env: NodeJS.ProcessEnv): RegistryClientOp
     authFile: defaultAuthFile(env),
     credentialHelpers: { env },
   };
-  if (env.DIGEST_PIN_CACHE_TTL !== undefined && env.DIGEST_PIN_CACHE_TTL.trim() !== "") {
-    options.cacheTtlMs = parseDuration(env.DIGEST_PIN_CACHE_TTL, "DIGEST_PIN_CACHE_TTL");
+  const ttl = setting(env, "DIGEST_PIN_CACHE_TTL");
+  if (ttl !== undefined) options.cacheTtlMs = parseDuration(ttl, "DIGEST_PIN_CACHE_TTL");
+  const referenceTimeout = setting(env, "DIGEST_PIN_REFERENCE_TIMEOUT");
+  if (referenceTimeout !== undefined) {
+    options.timeouts = { referenceMs: parseTimeout(referenceTimeout, "DIGEST_PIN_REFERENCE_TIMEOUT") };
+  }
+  const concurrency = setting(env, "DIGEST_PIN_REGISTRY_CONCURRENCY");
+  if (concurrency !== undefined) {
+    options.maxConcurrency = parsePositiveInteger(concurrency, "DIGEST_PIN_REGISTRY_CONCURRENCY");
   }
   return options;
 }

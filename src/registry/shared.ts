@@ -1,45 +1,56 @@
 // Resolver layers: a memo for the length of one drift check (each distinct question asked once for the whole fleet),
 // and a cache shared by replicas through a KeyValueStore (Redis). Failures are never remembered.
 
+import { Inflight } from "./cache.js";
 import type { KeyValueStore } from "../jobs/types.js";
 import { formatReference, type ImageReference } from "../reference.js";
-import type { Resolution, ResolveOptions, Resolver } from "./types.js";
+import type { LookupOptions, Resolution, ResolveOptions, Resolver } from "./types.js";
 
 function questionKey(ref: ImageReference, options: ResolveOptions = {}): string {
   const o = options;
   return `${formatReference({ ...ref, digest: null })}|${o.currentDigest ?? ""}|${o.platform ?? ""}|${o.withPlatforms ? 1 : 0}`;
 }
 
-/** Remembers every answer (and the question in flight) until dropped: one drift check's view of the registries. */
+/**
+ * Remembers every answer until dropped: one drift check's view of the registries. A question in flight is shared by
+ * every repository of the check that asks it: each stops waiting at its own deadline, and the question is dropped
+ * once none waits (the client bounds each reference's time on its own).
+ */
 export class MemoResolver implements Resolver {
-  private readonly answers = new Map<string, Promise<Resolution>>();
+  private readonly answers = new Map<string, Resolution>();
+  private readonly asking = new Inflight<string, Resolution>();
 
   constructor(private readonly inner: Resolver) {}
 
-  resolve(ref: ImageReference, options?: ResolveOptions): Promise<Resolution> {
-    const current = options?.currentDigest;
-    if (current && !options?.withPlatforms) {
+  resolve(ref: ImageReference, options: ResolveOptions = {}): Promise<Resolution> {
+    const { signal, ...question } = options;
+    const current = question.currentDigest;
+    if (current && !question.withPlatforms) {
       // A pin that is still the tag's digest asks nothing more: the answer is the tag's own. Without this, a tag
       // pinned in some repositories and not in others (or pinned to several digests) cost one request per variant.
-      return this.ask(ref).then((tag) => (tag.digest === current ? tag : this.ask(ref, options)));
+      return this.ask(ref, {}, signal).then((tag) => (tag.digest === current ? tag : this.ask(ref, question, signal)));
     }
-    return this.ask(ref, options);
+    return this.ask(ref, question, signal);
   }
 
-  private ask(ref: ImageReference, options?: ResolveOptions): Promise<Resolution> {
-    const key = questionKey(ref, options);
-    let answer = this.answers.get(key);
-    if (!answer) {
-      answer = this.inner.resolve(ref, options);
-      this.answers.set(key, answer);
-      // A failure may be passing: the next repository asks again.
-      answer.catch(() => this.answers.delete(key));
-    }
-    return answer;
+  private async ask(ref: ImageReference, question: ResolveOptions, signal: AbortSignal | undefined): Promise<Resolution> {
+    const key = questionKey(ref, question);
+    const known = this.answers.get(key);
+    if (known) return known;
+    // A failure is not remembered: it may be passing, and the next repository asks again.
+    return this.asking.run(
+      key,
+      async (shared) => {
+        const answer = await this.inner.resolve(ref, { ...question, signal: shared });
+        this.answers.set(key, answer);
+        return answer;
+      },
+      signal,
+    );
   }
 
-  createdAt(ref: ImageReference, digest: string): Promise<Date | null> {
-    return this.inner.createdAt ? this.inner.createdAt(ref, digest) : Promise.resolve(null);
+  createdAt(ref: ImageReference, digest: string, options?: LookupOptions): Promise<Date | null> {
+    return this.inner.createdAt ? this.inner.createdAt(ref, digest, options) : Promise.resolve(null);
   }
 
   get size(): number {
@@ -70,7 +81,7 @@ export class SharedCacheResolver implements Resolver {
     return answer;
   }
 
-  createdAt(ref: ImageReference, digest: string): Promise<Date | null> {
-    return this.inner.createdAt ? this.inner.createdAt(ref, digest) : Promise.resolve(null);
+  createdAt(ref: ImageReference, digest: string, options?: LookupOptions): Promise<Date | null> {
+    return this.inner.createdAt ? this.inner.createdAt(ref, digest, options) : Promise.resolve(null);
   }
 }

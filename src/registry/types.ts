@@ -1,3 +1,4 @@
+import { deadlineOf } from "../deadline.js";
 import type { ImageReference } from "../reference.js";
 
 export const MEDIA_TYPES = {
@@ -31,6 +32,11 @@ export interface ResolveOptions {
   platform?: string;
   /** Also list an index's platforms (costs a GET of the index; by default a tag costs one HEAD). */
   withPlatforms?: boolean;
+  /**
+   * The caller's deadline (a repository scan's): when it aborts, the resolution fails with TIMEOUT. The client also
+   * gives every reference a budget of its own (`timeouts.referenceMs`) for all its requests.
+   */
+  signal?: AbortSignal;
 }
 
 export type RegistryErrorCode =
@@ -56,15 +62,33 @@ export class RegistryError extends Error {
     readonly code: RegistryErrorCode,
     message: string,
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: ErrorOptions,
   ) {
     super(message, options);
   }
+}
+
+/**
+ * The TIMEOUT for `what` (a reference) when `error` came from a deadline running out, else null.
+ *
+ * @example
+ * timeoutOf("docker.io/library/python:3.12", error)?.message
+ * // "docker.io/library/python:3.12: gave up after 60 s, the time allowed for one reference (…)"
+ */
+export function timeoutOf(what: string, error: unknown): RegistryError | null {
+  const deadline = deadlineOf(error);
+  if (!deadline) return null;
+  return new RegistryError("TIMEOUT", `${what}: ${deadline.message}`, undefined, { cause: error });
+}
+
+/** Options for the questions that are not about a tag (when an image was built). */
+export interface LookupOptions {
+  signal?: AbortSignal;
 }
 
 /** What the rest of the program needs from a registry client. */
 export interface Resolver {
   resolve(ref: ImageReference, options?: ResolveOptions): Promise<Resolution>;
   /** When the image a digest names was built, if the registry says (for minimumAge). */
-  createdAt?(ref: ImageReference, digest: string): Promise<Date | null>;
+  createdAt?(ref: ImageReference, digest: string, options?: LookupOptions): Promise<Date | null>;
 }

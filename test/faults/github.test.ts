@@ -33,11 +33,7 @@ describe("GitHub faults", () => {
     h.gh.setPermission(OWNER, name, "writer", "write");
     return h.gh.openIssue(OWNER, name, { title: "ops", user: "writer" }).number;
   };
-  const rescan = async (name: string, issue: number) => {
-    await h.deliver("issue_comment", commented(h.gh, name, issue, "/digest-pin rescan", "writer"));
-    await h.idle();
-    return h.gh.comments(OWNER, name, issue).at(-1)?.body ?? "";
-  };
+  const rescan = (name: string, issue: number) => h.rescan(name, issue);
   const push = async (name: string) => {
     await h.deliver("push", pushed(h.gh, name, h.gh.getRef(OWNER, name, "main") ?? "", ["Dockerfile"]));
     await h.idle();

@@ -13,7 +13,7 @@ import type { JobQueue } from "../../src/jobs/types.js";
 import { RegistryClient, type RegistryClientOptions } from "../../src/registry/client.js";
 import { MEDIA_TYPES } from "../../src/registry/types.js";
 import { FakeGitHub } from "../../bench/harness/fake-github.js";
-import { INSTALLATION, OWNER } from "../app/app-harness.js";
+import { commented, INSTALLATION, OWNER } from "../app/app-harness.js";
 import { testPrivateKey, testProbot, unthrottledOctokit } from "../../bench/harness/probot.js";
 export { testPrivateKey as privateKey };
 
@@ -52,6 +52,8 @@ export interface Harness {
   logText(): string;
   deliver(name: string, payload: unknown, id?: string): Promise<void>;
   idle(): Promise<void>;
+  /** `/digest-pin rescan` from `writer` on issue `issue` of `repo`, once the queue is idle: the app's reply. */
+  rescan(repo: string, issue: number): Promise<string>;
   /** A counter of the app's Prometheus metrics (summed over label sets matching `labels`). */
   metric(name: string, labels?: Record<string, string>): Promise<number>;
   close(): Promise<void>;
@@ -61,7 +63,9 @@ export interface Harness {
  * The real app (createApp) in-process, against the fake GitHub, with Probot's retries and throttling off (so a fault
  * reaches the app as it is), resolving through a RegistryClient made with `registry` options.
  */
-export async function startHarness(options: { registry?: RegistryClientOptions; concurrency?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { registry?: RegistryClientOptions; concurrency?: number; scanTimeoutMs?: number } = {},
+): Promise<Harness> {
   const gh = await FakeGitHub.start();
   gh.addInstallation(INSTALLATION, { login: OWNER, type: "Organization" });
   const client = new RegistryClient({ retryBaseMs: 1, maxRetries: 1, cacheTtlMs: 0, ...options.registry });
@@ -85,12 +89,20 @@ export async function startHarness(options: { registry?: RegistryClientOptions; 
   const metrics = createMetrics();
   let queue: JobQueue<ScanJob> | undefined;
   await probot.load(
-    createApp({ resolver: client, metrics, concurrency: options.concurrency, onQueue: (q) => (queue = q) }),
+    createApp({
+      resolver: client,
+      metrics,
+      concurrency: options.concurrency,
+      scanTimeoutMs: options.scanTimeoutMs,
+      onQueue: (q) => (queue = q),
+    }),
     { cwd: process.cwd(), addHandler: () => undefined },
   );
   if (!queue) throw new Error("the app did not create its queue");
   const q = queue;
   let delivery = 0;
+  const deliver: Harness["deliver"] = (name, payload, id) =>
+    probot.receive({ id: id ?? `delivery-${++delivery}`, name, payload } as Parameters<Probot["receive"]>[0]);
   return {
     gh,
     client,
@@ -98,9 +110,13 @@ export async function startHarness(options: { registry?: RegistryClientOptions; 
     metrics,
     logs,
     logText: () => raw.join("\n"),
-    deliver: (name, payload, id) =>
-      probot.receive({ id: id ?? `delivery-${++delivery}`, name, payload } as Parameters<Probot["receive"]>[0]),
+    deliver,
     idle: () => q.onIdle(),
+    async rescan(repo, issue) {
+      await deliver("issue_comment", commented(gh, repo, issue, "/digest-pin rescan", "writer"));
+      await q.onIdle();
+      return gh.comments(OWNER, repo, issue).at(-1)?.body ?? "";
+    },
     async metric(name, labels = {}) {
       const text = (await metrics.render()).body;
       let sum = 0;

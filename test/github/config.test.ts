@@ -3,11 +3,14 @@ import type { FoundReference } from "../../src/dockerfile/types.js";
 import {
   CONFIG_PATH,
   DEFAULT_CONFIG,
+  ignoreDecisions,
   ignoreMatcher,
+  MAX_CONFIG_BYTES,
   parseConfig,
   parseDuration,
   type RepoConfig,
 } from "../../src/github/config.js";
+import { GLOB_LIMITS } from "../../src/github/glob.js";
 import { parseReference } from "../../src/reference.js";
 
 function ok(text: string | null): RepoConfig {
@@ -157,6 +160,68 @@ describe("parseConfig errors", () => {
     const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 12; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(",")}]`);
     expect(parseConfig(lines.join("\n")).ok).toBe(false);
+  });
+});
+
+describe("bounds on the config", () => {
+  it("refuses a 10 MiB file before parsing it, in a short message naming the size", () => {
+    const keys = Array.from({ length: 524_288 }, (_, i) => `k${String(i).padStart(15, "0")}: 1\n`).join("");
+    expect(keys.length).toBe(10 * 1024 * 1024);
+    expect(error(keys)).toBe(`${CONFIG_PATH} is 10 MiB, over the 64 KiB limit: it was not read`);
+  });
+
+  it("takes the size GitHub reports for a file it did not read, and reads one at the limit", () => {
+    expect(MAX_CONFIG_BYTES).toBe(64 * 1024);
+    expect(parseConfig("", 10 * 1024 * 1024)).toEqual({
+      ok: false,
+      error: `${CONFIG_PATH} is 10 MiB, over the 64 KiB limit: it was not read`,
+    });
+    const padded = `enabled: true\n${"#".repeat(MAX_CONFIG_BYTES - 15)}\n`;
+    expect(Buffer.byteLength(padded)).toBe(MAX_CONFIG_BYTES);
+    expect(ok(padded).enabled).toBe(true);
+    expect(error(`${padded}#`)).toContain("over the 64 KiB limit");
+  });
+
+  it("bounds the number and length of globs, naming the key", () => {
+    const many = Array.from({ length: GLOB_LIMITS.patterns + 1 }, (_, i) => `p${i}/**`);
+    expect(error(`ignorePaths: ${JSON.stringify(many)}`)).toContain(`"ignorePaths": must list at most 50 patterns`);
+    expect(error(`ignoreImages: ["${"a".repeat(GLOB_LIMITS.length + 1)}"]`)).toContain(
+      `"ignoreImages.0": must be at most 200 characters`,
+    );
+    expect(ok(`ignorePaths: ${JSON.stringify(many.slice(1))}`).ignorePaths).toHaveLength(GLOB_LIMITS.patterns);
+  });
+
+  it("refuses globs the matcher does not read, naming the pattern", () => {
+    expect(error('ignorePaths: ["ok/**", "@(a|b)/**"]')).toBe(
+      `${CONFIG_PATH} is invalid: "ignorePaths.1": pattern "@(a|b)/**": extended globs such as @(…) are not supported`,
+    );
+    expect(error('ignoreImages: ["**.example.com/*"]')).toContain(
+      '"ignoreImages.0": pattern "**.example.com/*": `**` must be a whole path segment',
+    );
+  });
+
+  it("accepts the pattern that took picomatch 37 s, and matches it without backtracking", async () => {
+    const pattern = "**/*/**/*/**/*/**/*/**/*/**/*/**/*/c";
+    const config = ok(`ignorePaths: ["${pattern}"]`);
+    const deep = Array.from({ length: 60 }, (_, i) => `d${i}`).join("/");
+    const files = [
+      { path: `${deep}/Dockerfile`, references: [found("python:3")] },
+      { path: `${deep}/c`, references: [found("python:3")] },
+    ];
+    const ignores = await ignoreDecisions(config, files);
+    expect(ignores.ok && files.map((f) => ignores.isIgnored(f.path, found("python:3")))).toEqual([false, true]);
+  });
+
+  it("refuses patterns whose matching against the repository's paths would take too long", async () => {
+    const pattern = `${"*a".repeat(90)}b`;
+    const config = ok(`ignorePaths: ${JSON.stringify(Array.from({ length: 50 }, (_, i) => `${pattern}${i}`))}`);
+    const files = Array.from({ length: 20 }, (_, i) => ({ path: `${"a".repeat(4_000)}${i}`, references: [found("python:3")] }));
+    expect(await ignoreDecisions(config, files)).toEqual({
+      ok: false,
+      error:
+        `${CONFIG_PATH}: matching ignorePaths and ignoreImages against this repository's paths and image names takes ` +
+        "more than 20,000,000 steps; use fewer or simpler patterns",
+    });
   });
 });
 

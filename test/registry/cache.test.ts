@@ -59,4 +59,61 @@ describe("KeyedLimiter", () => {
     expect(await limiter.run("a", async () => "slot released")).toBe("slot released");
     expect(() => new KeyedLimiter(0)).toThrow(RangeError);
   });
+
+  it("lets a waiter whose signal aborts leave the queue without taking a slot", async () => {
+    const limiter = new KeyedLimiter(1);
+    let release!: () => void;
+    const holder = limiter.run("a", () => new Promise<void>((r) => (release = r)));
+    const controller = new AbortController();
+    const leaving = limiter.run("a", async () => "never", controller.signal);
+    const next = limiter.run("a", async () => "next");
+    controller.abort(new Error("deadline"));
+    await expect(leaving).rejects.toThrow("deadline");
+    release();
+    await holder;
+    expect(await next).toBe("next");
+    await expect(limiter.run("a", async () => "x", controller.signal)).rejects.toThrow("deadline");
+  });
+});
+
+describe("Inflight and its callers' deadlines", () => {
+  const pending = () => {
+    let seen: AbortSignal | undefined;
+    const task = (signal: AbortSignal) =>
+      new Promise<number>((resolve, reject) => {
+        seen = signal;
+        signal.addEventListener("abort", () => reject(signal.reason));
+        setTimeout(() => resolve(1), 50);
+      });
+    return { task, signal: () => seen };
+  };
+
+  it("a caller that leaves stops waiting; the task goes on for a caller without a deadline", async () => {
+    const inflight = new Inflight<string, number>();
+    const { task, signal } = pending();
+    const early = new AbortController();
+    const left = inflight.run("k", task, early.signal);
+    const stays = inflight.run("k", task);
+    early.abort(new Error("scan over"));
+    await expect(left).rejects.toThrow("scan over");
+    expect(await stays).toBe(1);
+    expect(signal()?.aborted).toBe(false);
+  });
+
+  it("stops the task once every caller has left", async () => {
+    const inflight = new Inflight<string, number>();
+    const { task, signal } = pending();
+    const a = new AbortController();
+    const b = new AbortController();
+    const first = inflight.run("k", task, a.signal);
+    const second = inflight.run("k", task, b.signal);
+    a.abort(new Error("a over"));
+    await expect(first).rejects.toThrow("a over");
+    expect(signal()?.aborted).toBe(false);
+    b.abort(new Error("b over"));
+    await expect(second).rejects.toThrow("b over");
+    expect(signal()?.aborted).toBe(true);
+    // The key is free again: a new caller starts a new task.
+    expect(await inflight.run("k", async () => 2)).toBe(2);
+  });
 });

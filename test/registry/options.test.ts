@@ -19,6 +19,15 @@ describe("registryOptionsFromEnv", () => {
     expect(options.cacheTtlMs).toBe(600_000);
   });
 
+  it("reads the bounds on time and concurrency", () => {
+    const options = registryOptionsFromEnv({ DIGEST_PIN_REFERENCE_TIMEOUT: "45s", DIGEST_PIN_REGISTRY_CONCURRENCY: " 16 " });
+    expect(options.timeouts).toEqual({ referenceMs: 45_000 });
+    expect(options.maxConcurrency).toBe(16);
+    const unset = registryOptionsFromEnv({ DIGEST_PIN_REFERENCE_TIMEOUT: "", DIGEST_PIN_REGISTRY_CONCURRENCY: " " });
+    expect(unset.timeouts).toBeUndefined();
+    expect(unset.maxConcurrency).toBeUndefined();
+  });
+
   it("has defaults for an empty environment", () => {
     const options = registryOptionsFromEnv({ HOME: "/home/x" });
     expect(options.insecureRegistries).toEqual([]);
@@ -35,6 +44,10 @@ describe("registryOptionsFromEnv", () => {
     [{ DIGEST_PIN_REGISTRY_MIRRORS: "docker.io=bad/mirror/path" }, /DIGEST_PIN_REGISTRY_MIRRORS/],
     [{ DIGEST_PIN_CACHE_TTL: "soon" }, /DIGEST_PIN_CACHE_TTL: "soon" is not a duration/],
     [{ DIGEST_PIN_CACHE_TTL: "-5" }, /DIGEST_PIN_CACHE_TTL/],
+    [{ DIGEST_PIN_REFERENCE_TIMEOUT: "0" }, /DIGEST_PIN_REFERENCE_TIMEOUT: "0" must be longer than 0/],
+    [{ DIGEST_PIN_REFERENCE_TIMEOUT: "later" }, /DIGEST_PIN_REFERENCE_TIMEOUT: "later" is not a duration/],
+    [{ DIGEST_PIN_REGISTRY_CONCURRENCY: "0" }, /DIGEST_PIN_REGISTRY_CONCURRENCY: "0" is not a positive whole number/],
+    [{ DIGEST_PIN_REGISTRY_CONCURRENCY: "2.5" }, /DIGEST_PIN_REGISTRY_CONCURRENCY: "2.5" is not a positive whole number/],
   ])("rejects %o", (env, message) => {
     expect(() => registryOptionsFromEnv(env)).toThrow(RegistryConfigError);
     expect(() => registryOptionsFromEnv(env)).toThrow(message);

@@ -34,7 +34,9 @@ class RecordingResolver implements Resolver {
   createdAtCalls = 0;
 
   async resolve(r: ImageReference, options?: ResolveOptions): Promise<Resolution> {
-    this.calls.push({ ref: r, options });
+    // The signal is plumbing (the memo's own, for the question it shares): the question is the rest.
+    const { signal: _signal, ...question } = options ?? {};
+    this.calls.push({ ref: r, options: Object.keys(question).length > 0 ? question : undefined });
     if (this.gate) await this.gate;
     if (this.failure) {
       const failure = this.failure;
@@ -142,6 +144,34 @@ describe("MemoResolver", () => {
     expect((await memo.resolve(ref("team/a"))).digest).toBe(digestOf(1));
     expect(inner.calls).toHaveLength(2);
     expect(memo.size).toBe(1);
+  });
+
+  it("a repository whose deadline ends stops waiting; the question goes on for the others, and ends when none waits", async () => {
+    const seen: AbortSignal[] = [];
+    const inner: Resolver = {
+      resolve: (_r, options) =>
+        new Promise((resolve, reject) => {
+          const signal = options?.signal as AbortSignal;
+          seen.push(signal);
+          signal.addEventListener("abort", () => reject(signal.reason));
+          setTimeout(() => resolve({ digest: digestOf(3), mediaType: INDEX }), 30);
+        }),
+    };
+    const memo = new MemoResolver(inner);
+    const a = new AbortController();
+    const b = new AbortController();
+    const first = memo.resolve(ref("team/a"), { signal: a.signal });
+    const second = memo.resolve(ref("team/a"), { signal: b.signal });
+    a.abort(new Error("repository a is out of time"));
+    await expect(first).rejects.toThrow("repository a is out of time");
+    expect((await second).digest).toBe(digestOf(3));
+    expect(seen).toHaveLength(1);
+
+    const c = new AbortController();
+    const alone = memo.resolve(ref("team/c"), { signal: c.signal });
+    c.abort(new Error("repository c is out of time"));
+    await expect(alone).rejects.toThrow("repository c is out of time");
+    expect(seen[1]?.aborted).toBe(true);
   });
 
   it("passes createdAt through (and answers null without one)", async () => {
