@@ -36,6 +36,7 @@ describe("digest-pin and its deadlines", () => {
         path: "Dockerfile",
         line: 1,
         text: `${host}/moved/app:1`,
+        code: "TIMEOUT",
         error: `${host}/moved/app:1: gave up after 0.4 s, the time allowed for one reference (all its requests, retries and redirects)`,
       },
     ]);
