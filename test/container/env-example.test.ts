@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
-const READS = /\benv(?:\.([A-Z][A-Z0-9_]+)|\[["']([A-Z][A-Z0-9_]+)["']\])/g;
+const READS = /\benv(?:\.([A-Z][A-Z0-9_]+)|\[["']([A-Z][A-Z0-9_]+)["']\]|, ["']([A-Z][A-Z0-9_]+)["']\))/g;
 /** Read, but not settings: where the user's home is, where programs (credential helpers) are found. */
 const NOT_SETTINGS = new Set(["HOME", "PATH"]);
 /** Read outside the files scanned below: by @probot/get-private-key, and by Node.js itself. */
@@ -17,7 +17,7 @@ async function sources(dir: string): Promise<string[]> {
 }
 
 function readsOf(text: string): string[] {
-  return [...text.matchAll(READS)].map((m) => (m[1] ?? m[2]) as string);
+  return [...text.matchAll(READS)].map((m) => (m[1] ?? m[2] ?? m[3]) as string);
 }
 
 describe(".env.example", () => {
