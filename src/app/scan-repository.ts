@@ -1,8 +1,8 @@
 // One repository's whole run: read it, check its config, scan, resolve, plan, and bring its PR in line.
 
 import type { Scanner } from "../dockerfile/scan.js";
-import { resolveFiles, scanFile } from "../engine.js";
-import { ignoreMatcher, parseConfig } from "../github/config.js";
+import { resolveFiles, runEngine, scanFile } from "../engine.js";
+import { parseConfig } from "../github/config.js";
 import { reportConfigError, resolveConfigError } from "../github/config-issue.js";
 import { readRepository, type Octokit } from "../github/files.js";
 import type { BotAccount } from "../github/ownership.js";
@@ -10,7 +10,7 @@ import { fingerprint, isUnchanged, type RepoState, type RepoStateCache } from ".
 import { declinedDigests, syncPullRequest, type SyncResult } from "../github/pull-request.js";
 import { errorItem } from "../github/body.js";
 import { codeBlock, inlineText } from "../github/markdown.js";
-import { failedFiles, formatPlatforms, plan, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
+import { failedFiles, formatPlatforms, type Plan, type ScannedFile } from "../plan.js";
 import type { Resolver } from "../registry/types.js";
 import { parseReference } from "../reference.js";
 
@@ -48,25 +48,6 @@ export type ScanOutcome =
   | { status: "cached" }
   | { status: "config-error"; error: string; issue: number }
   | { status: "done"; files: number; plan: Plan; sync: SyncResult };
-
-async function tooNewCheck(p: Plan, minimumAgeMs: number, services: Services): Promise<PlanOptions["isTooNew"]> {
-  if (minimumAgeMs <= 0 || p.changes.length === 0) return undefined;
-  const now = services.now?.() ?? Date.now();
-  const young = new Set<string>();
-  await Promise.all(
-    [...new Set(p.changes.map((c) => `${c.image}@${c.newDigest}`))].map(async (key) => {
-      const [image = "", digest = ""] = key.split("@");
-      // Unknown age counts as too new: adopting a digest early is the risk minimumAge exists to avoid.
-      const ref = parseReference(image);
-      const created =
-        ref.ok && services.resolver.createdAt
-          ? await services.resolver.createdAt(ref.value, digest).catch(() => null)
-          : null;
-      if (created === null || now - created.getTime() < minimumAgeMs) young.add(key);
-    }),
-  );
-  return (image, _tag, digest) => young.has(`${image}@${digest}`);
-}
 
 /**
  * The platforms each proposed index covers, for the PR table. Only changes need it, so the drift check of a current
@@ -129,16 +110,15 @@ export async function scanRepository(octokit: Octokit, request: ScanRequest, ser
   if (!config.config.enabled) return { status: "skipped", reason: "not-enabled" };
 
   const files: ScannedFile[] = snapshot.files.map((f) => scanFile(f.path, f.content, services.scanner));
-  const options: PlanOptions = {
-    pinUnpinned: config.config.pinUnpinned,
-    isIgnored: ignoreMatcher(config.config),
+  const engine = await runEngine({
+    files,
+    config: config.config,
+    resolver: services.resolver,
     declined: declinedDigests(snapshot),
-  };
-  const resolutions = await resolveFiles(files, services.resolver);
-  let result = plan(files, resolutions, options);
-  const isTooNew = await tooNewCheck(result, config.config.minimumAgeMs, services);
-  if (isTooNew) result = plan(files, resolutions, { ...options, isTooNew });
-  result = await addPlatforms(result, services.resolver);
+    ...(services.now ? { now: services.now } : {}),
+  });
+  const { resolutions } = engine;
+  const result = await addPlatforms(engine.plan, services.resolver);
 
   const sync = await syncPullRequest(octokit, ref, snapshot, result, {
     config: config.config,
