@@ -13,8 +13,8 @@ import { createInterface } from "node:readline";
 import { performance } from "node:perf_hooks";
 import { Deadline } from "../src/deadline.js";
 import { scanDockerfile } from "../src/dockerfile/scan.js";
-import { planFiles, resolveFiles } from "../src/engine.js";
-import { parseConfig } from "../src/github/config.js";
+import { runEngine, resolveFiles } from "../src/engine.js";
+import { DEFAULT_CONFIG, parseConfig } from "../src/github/config.js";
 import type { ScannedFile } from "../src/plan.js";
 import { RegistryClient } from "../src/registry/client.js";
 
@@ -64,7 +64,7 @@ async function manyRefused(ask: (scanned: ScannedFile[], client: RegistryClient)
 /** With the default caps: 5,000 asked, the rest TOO_MANY_REFERENCES. */
 const refused = () =>
   manyRefused(async (scanned, client) => {
-    const { errors } = await planFiles(scanned, client, { pinUnpinned: true });
+    const { errors } = (await runEngine({ files: scanned, config: DEFAULT_CONFIG, resolver: client })).plan;
     return {
       "refused": errors.filter((e) => /refused/.test(e.error)).length,
       "TOO_MANY_REFERENCES": errors.filter((e) => e.code === "TOO_MANY_REFERENCES").length,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Entry point of the `digest-pin` command.
-import { main } from "./cli.js";
+import { main } from "./cli/main.js";
 
 main(process.argv.slice(2), process.env, {
   stdout: (text) => process.stdout.write(text),

@@ -4,6 +4,7 @@
 // https://docs.github.com/actions/writing-workflows/choosing-what-your-workflow-does/workflow-commands-for-github-actions
 
 import { isAbsolute, relative, resolve, sep } from "node:path";
+import type { SkippedFile } from "./local/read.js";
 import type { Plan } from "./plan.js";
 
 /**
@@ -35,6 +36,8 @@ function command(level: Level, properties: { file: string; line: number; title: 
 export interface AnnotationOptions {
   /** Prefix of every path, so that paths are relative to the repository root (the workspace): `dir/` or "". */
   root: string;
+  /** Files passed over (too large, binary, unreadable): a warning each, since their references went unchecked. */
+  skippedFiles?: readonly SkippedFile[];
 }
 
 /**
@@ -61,6 +64,9 @@ export function renderAnnotations(plan: Plan, options: AnnotationOptions): strin
   }
   for (const s of plan.skipped) {
     out += command("notice", at(s.path, s.line, "Image skipped"), `${s.text}: ${s.reason}${s.detail ? ` (${s.detail})` : ""}`);
+  }
+  for (const f of options.skippedFiles ?? []) {
+    out += command("warning", at(f.path, 1, "Dockerfile not read"), `${f.path} was not checked: ${f.detail}`);
   }
   const pinned = plan.changes.filter((c) => c.oldDigest === null).length;
   out +=

@@ -1,22 +1,26 @@
-// The pipeline's middle, shared by the CLI and the app: scanned files → registry answers → plan.
+// The pipeline's middle, shared by the CLI and the app: scanned files + repository config + a resolver → the plan.
+// Both call runEngine, so `digest-pin check` in CI and the app decide alike on the same files and config: ignores
+// (ignorePaths, ignoreImages and inline `digest-pin: ignore` comments), pinUnpinned and minimumAge.
 
 import { forEachBounded } from "./bounded.js";
 import { scanDockerfile, ScanError, type Scanner } from "./dockerfile/scan.js";
+import { ignoreDecisions, type RepoConfig } from "./github/config.js";
+import { applyInlineIgnores } from "./ignore-comments.js";
 import { plan, resolveRequests, type Plan, type PlanOptions, type ReferenceLimits, type ScannedFile } from "./plan.js";
-import { imageName } from "./reference.js";
+import { imageName, parseReference } from "./reference.js";
 import { RegistryError, timeoutOf, type Resolution, type Resolver } from "./registry/types.js";
 
 export type Resolutions = Map<string, Resolution | Error>;
 
 /**
- * One file's scan: its references, or the reason it could not be scanned (a ScanError becomes the file's error;
- * anything else is a bug and is thrown).
+ * One file's scan: its references (those under an inline `# digest-pin: ignore` marked skipped), or the reason it
+ * could not be scanned (a ScanError becomes the file's error; anything else is a bug and is thrown).
  *
  * @example scanFile("Dockerfile", Buffer.from("FROM alpine:3.20\n")).references.length // 1
  */
 export function scanFile(path: string, content: Uint8Array, scan: Scanner = scanDockerfile): ScannedFile {
   try {
-    return { path, references: scan(content) };
+    return { path, references: applyInlineIgnores(content, scan(content), "#") };
   } catch (error) {
     if (!(error instanceof ScanError)) throw error;
     return { path, references: [], error: `could not be scanned: ${error.message}` };
@@ -71,14 +75,98 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-/** Scan results → plan, resolving what the plan needs. */
-export async function planFiles(
-  files: readonly ScannedFile[],
+/** The repository config cannot be applied to these files (its globs cost more than their budget). */
+export class EngineConfigError extends Error {
+  override readonly name = "EngineConfigError";
+  readonly code = "CONFIG_INVALID";
+}
+
+export interface EngineInput {
+  /** Scanned files, paths relative to the scanned directory (`/` separators). */
+  files: readonly ScannedFile[];
+  /** The repository's config: pinUnpinned, ignorePaths, ignoreImages and minimumAge decide (labels etc. do not). */
+  config: RepoConfig;
+  resolver: Resolver;
+  /** Digests declined for an image:tag (the app: PRs closed without merging). */
+  declined?: PlanOptions["declined"];
+  /** The clock minimumAge is measured with (default Date.now). */
+  now?: () => number;
+  /**
+   * Where the scanned directory sits in the repository, `services/api/` (default "", the root): ignorePaths name
+   * repository paths, as the app sees them, whatever directory the CLI was pointed at.
+   */
+  base?: string;
+  onProgress?: (done: number, total: number) => void;
+  /** The deadline of the scan's registry work: when it aborts, what is left fails with TIMEOUT. */
+  signal?: AbortSignal;
+  /** Caps on references per file and per repository (default REFERENCE_LIMITS). */
+  limits?: ReferenceLimits;
+  /** Ignore decisions already made for these files (the app makes them before it accepts the config). */
+  isIgnored?: PlanOptions["isIgnored"];
+}
+
+export interface EngineRun {
+  plan: Plan;
+  /** The registry answers the plan was made from (the app fingerprints them for cheap drift checks). */
+  resolutions: Resolutions;
+}
+
+/**
+ * Which digests are younger than minimumAge. Unknown age counts as too new: adopting a digest early is the risk
+ * minimumAge exists to avoid. Only the digests a plan would adopt are asked about.
+ */
+async function tooNewCheck(
+  p: Plan,
+  minimumAgeMs: number,
   resolver: Resolver,
-  options: PlanOptions,
-  resolveOptions: ResolveFilesOptions = {},
-): Promise<Plan> {
-  const limits = resolveOptions.limits ?? options.limits;
-  const resolutions = await resolveFiles(files, resolver, { ...resolveOptions, ...(limits ? { limits } : {}) });
-  return plan(files, resolutions, { ...options, ...(limits ? { limits } : {}) });
+  now: () => number,
+  signal: AbortSignal | undefined,
+): Promise<PlanOptions["isTooNew"]> {
+  if (minimumAgeMs <= 0 || p.changes.length === 0) return undefined;
+  const at = now();
+  const young = new Set<string>();
+  const keys = new Set(p.changes.map((c) => `${c.image}@${c.newDigest}`));
+  await forEachBounded(keys, RESOLVE_CONCURRENCY, async (key) => {
+    const [image = "", digest = ""] = key.split("@");
+    const ref = parseReference(image);
+    const created =
+      ref.ok && resolver.createdAt
+        ? await resolver.createdAt(ref.value, digest, signal ? { signal } : {}).catch(() => null)
+        : null;
+    if (created === null || at - created.getTime() < minimumAgeMs) young.add(key);
+  });
+  return (image, _tag, digest) => young.has(`${image}@${digest}`);
+}
+
+/**
+ * The engine: scanned files + config + resolver → the plan (pin, refresh, or skip with a reason, or an error), with
+ * ignorePaths, ignoreImages, inline ignores (already marked by scanFile), pinUnpinned, declined digests and minimumAge.
+ *
+ * @example
+ * const { plan } = await runEngine({ files: [scanFile("Dockerfile", bytes)], config: DEFAULT_CONFIG, resolver: client });
+ * plan.changes[0]?.to // "alpine:3.20@sha256:…"
+ */
+export async function runEngine(input: EngineInput): Promise<EngineRun> {
+  const { files, config, resolver } = input;
+  const base = input.base ?? "";
+  let isIgnored = input.isIgnored;
+  if (!isIgnored) {
+    // ignorePaths name repository paths: the decisions are made on them, and asked by the scanned paths.
+    const decided = await ignoreDecisions(config, base === "" ? files : files.map((f) => ({ ...f, path: base + f.path })));
+    if (!decided.ok) throw new EngineConfigError(decided.error);
+    const ignored = decided.isIgnored;
+    isIgnored = base === "" ? ignored : (path, found) => ignored(base + path, found);
+  }
+  const options: PlanOptions = { pinUnpinned: config.pinUnpinned, isIgnored };
+  if (input.declined) options.declined = input.declined;
+  if (input.limits) options.limits = input.limits;
+  const resolveOptions: ResolveFilesOptions = {};
+  if (input.signal) resolveOptions.signal = input.signal;
+  if (input.onProgress) resolveOptions.onProgress = input.onProgress;
+  if (input.limits) resolveOptions.limits = input.limits;
+  const resolutions = await resolveFiles(files, resolver, resolveOptions);
+  let result = plan(files, resolutions, options);
+  const isTooNew = await tooNewCheck(result, config.minimumAgeMs, resolver, input.now ?? Date.now, input.signal);
+  if (isTooNew) result = plan(files, resolutions, { ...options, isTooNew });
+  return { plan: result, resolutions };
 }

@@ -24,6 +24,7 @@ export interface ResolveRequest {
 export type SkipReasonCode =
   | "variable" // uses a build variable the scanner cannot resolve
   | "invalid" // not a valid image reference
+  | "ignored-inline" // a `digest-pin: ignore` comment on the line above or at the end of the line
   | "digest-only" // pinned without a tag: cannot drift
   | "not-pinned" // unpinned, and the config says only refresh existing pins
   | "ignored" // matched ignorePaths or ignoreImages

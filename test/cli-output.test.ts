@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planJson, renderPlan, renderScan, scanJson, table } from "../src/cli-output.js";
+import { planJson, renderPlan, renderScan, scanJson, shortDigests, table } from "../src/cli-output.js";
 import type { FoundReference } from "../src/dockerfile/types.js";
 import type { Plan, ScannedFile } from "../src/plan.js";
 import { parseReference } from "../src/reference.js";
@@ -132,6 +132,7 @@ describe("scanJson", () => {
           ],
         },
       ],
+      skippedFiles: [],
     });
   });
 
@@ -141,21 +142,30 @@ describe("scanJson", () => {
   });
 
   it("gives an empty list when nothing was found", () => {
-    expect(scanJson([])).toStrictEqual({ files: [] });
-    expect(scanJson([{ path: "Dockerfile", references: [] }])).toStrictEqual({ files: [] });
+    expect(scanJson([])).toStrictEqual({ files: [], skippedFiles: [] });
+    expect(scanJson([{ path: "Dockerfile", references: [] }])).toStrictEqual({ files: [], skippedFiles: [] });
   });
 
   it("lists a file that could not be scanned with its error, in JSON and in the table", () => {
     const failed = [{ path: "Dockerfile", references: [], error: "could not be scanned: internal error: x" }];
-    expect(scanJson(failed)).toStrictEqual({ files: [{ path: "Dockerfile", error: "could not be scanned: internal error: x", references: [] }] });
+    expect(scanJson(failed)).toStrictEqual({
+      files: [{ path: "Dockerfile", error: "could not be scanned: internal error: x", references: [] }],
+      skippedFiles: [],
+    });
     expect(renderScan(failed)).toMatch(/^Dockerfile:1 +- +- +error \(could not be scanned: internal error: x\)$/m);
     expect(renderScan(failed)).toMatch(/1 Dockerfiles, 0 references: 0 pinned, 0 unpinned, 0 other; 1 could not be scanned\.\n$/);
   });
 });
 
 describe("planJson", () => {
+  const context = {
+    files: 4,
+    skippedFiles: [{ path: "big/Dockerfile", reason: "too-large" as const, detail: "larger than 1 MiB" }],
+    config: { path: ".github/digest-pin.yml", enabled: true },
+  };
+
   it("has exactly the documented shape", () => {
-    expect(planJson(plan)).toStrictEqual({
+    expect(planJson(plan, context)).toStrictEqual({
       changes: [
         {
           path: "services/api/Dockerfile",
@@ -181,11 +191,20 @@ describe("planJson", () => {
         },
       ],
       skipped: [
-        { path: "Containerfile", line: 4, text: "${BASE}", reason: "variable" },
+        { path: "Containerfile", line: 4, text: "${BASE}", reason: "variable", detail: "uses BASE" },
         { path: "dev/Dockerfile", line: 1, text: "node:20", reason: "ignored" },
       ],
       errors: [{ path: "private/Dockerfile", line: 6, text: "ghcr.io/acme/secret:1", error: "401 Unauthorized", code: "UNAUTHORIZED" }],
+      current: [{ path: "ok/Dockerfile", line: 2, text: `node:20@${D2}`, image: "docker.io/library/node", tag: "20", digest: D2 }],
+      skippedFiles: [{ path: "big/Dockerfile", reason: "too-large", detail: "larger than 1 MiB" }],
+      summary: { files: 4, references: 6, pin: 1, refresh: 1, current: 1, skipped: 2, errors: 1, skippedFiles: 1 },
+      config: { path: ".github/digest-pin.yml", enabled: true },
     });
+  });
+
+  it("gives every error a code, UNEXPECTED when the failure was not a known one", () => {
+    const bare = { ...plan, errors: [{ path: "Dockerfile", line: 1, text: "x:1", error: "boom" }] };
+    expect(planJson(bare, context).errors).toEqual([{ path: "Dockerfile", line: 1, text: "x:1", error: "boom", code: "UNEXPECTED" }]);
   });
 
   it("keeps oldDigest as null in the JSON text", () => {
@@ -197,6 +216,10 @@ describe("planJson", () => {
       changes: [],
       skipped: [],
       errors: [],
+      current: [],
+      skippedFiles: [],
+      summary: { files: 0, references: 0, pin: 0, refresh: 0, current: 0, skipped: 0, errors: 0, skippedFiles: 0 },
+      config: { path: null, enabled: true },
     });
   });
 });
@@ -209,7 +232,7 @@ describe("renderScan", () => {
       for (const r of file.references) {
         const row = out.split("\n").find((l) => l.startsWith(`${file.path}:${r.line} `));
         expect(row, `${file.path}:${r.line}`).toBeDefined();
-        expect(row).toContain(r.text);
+        expect(row).toContain(shortDigests(r.text)); // digests cut to 12 hex digits unless --wide
         expect(row).toContain(r.kind);
       }
     }
@@ -258,7 +281,9 @@ describe("renderPlan", () => {
     const out = renderPlan(plan, "pin");
     const row = out.split("\n").find((l) => l.startsWith("services/api/Dockerfile:3 "));
     expect(row).toContain("python:3.12-slim ");
-    expect(row).toContain(`python:3.12-slim@${D1}`);
+    expect(row).toContain(`python:3.12-slim@sha256:${"1".repeat(12)}…`);
+    expect(row).not.toContain(D1);
+    expect(renderPlan(plan, "pin", { wide: true })).toContain(`python:3.12-slim@${D1}`);
     expect(out).toContain("401 Unauthorized");
     expect(out).toMatch(/Containerfile:4\s+\$\{BASE\}\s+variable/);
   });
@@ -276,6 +301,28 @@ describe("renderPlan", () => {
     expect(renderPlan({ changes: [], skipped: [], errors: [], current: [] }, "check")).toBe(
       "0 to pin, 0 to refresh, 0 current, 0 skipped, 0 errors.\n",
     );
+  });
+});
+
+describe("shortDigests", () => {
+  it("cuts each sha256 digest to 12 hex digits and leaves everything else", () => {
+    expect(shortDigests(`a:1@${D1}`)).toBe(`a:1@sha256:${"1".repeat(12)}…`);
+    expect(shortDigests(`${D1} and ${D2}`)).toBe(`sha256:${"1".repeat(12)}… and sha256:${"2".repeat(12)}…`);
+    expect(shortDigests("sha256:abc")).toBe("sha256:abc");
+    expect(shortDigests(`a@${D1}f`)).toBe(`a@${D1}f`);
+  });
+
+  it("shows in scan's table unless wide", () => {
+    expect(renderScan(scanned)).toContain(`ghcr.io/acme/base:1@sha256:${"1".repeat(12)}… `);
+    expect(renderScan(scanned, { wide: true })).toContain(`ghcr.io/acme/base:1@${D1} `);
+  });
+});
+
+describe("renderPlan's hint", () => {
+  it("names the command that makes check's changes, and only when there are some", () => {
+    expect(renderPlan(plan, "check", { fix: "digest-pin pin svc" })).toMatch(/\nRun "digest-pin pin svc" to make these 2 changes\.\n$/);
+    expect(renderPlan({ ...plan, changes: [] }, "check", { fix: "digest-pin pin svc" })).not.toContain("Run ");
+    expect(renderPlan(plan, "pin", { fix: "digest-pin pin svc" })).not.toContain("Run ");
   });
 });
 

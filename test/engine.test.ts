@@ -4,7 +4,8 @@
 // refuses before any connection, so each answer is immediate and real.
 import { describe, expect, it } from "vitest";
 import { scanDockerfile } from "../src/dockerfile/scan.js";
-import { planFiles, resolveFiles, RESOLVE_CONCURRENCY } from "../src/engine.js";
+import { runEngine, resolveFiles, RESOLVE_CONCURRENCY } from "../src/engine.js";
+import { DEFAULT_CONFIG } from "../src/github/config.js";
 import { REFERENCE_LIMITS, resolveRequests, type ScannedFile } from "../src/plan.js";
 import { RegistryClient } from "../src/registry/client.js";
 import type { Resolver } from "../src/registry/types.js";
@@ -65,7 +66,7 @@ describe("resolveFiles", () => {
       // 1,010 in one file (10 over the file's cap), then 5 files of 900: 4,000 fit the repository's cap, 500 do not.
       const files = [file("big/Dockerfile", 1_010)];
       for (let f = 0; f < 5; f++) files.push(file(`svc${f}/Dockerfile`, 900, 10_000 + f * 900));
-      const result = await planFiles(files, resolver, { pinUnpinned: true });
+      const result = (await runEngine({ files, config: DEFAULT_CONFIG, resolver })).plan;
       expect(resolver.calls).toBe(5_000);
 
       const tooMany = result.errors.filter((e) => e.code === "TOO_MANY_REFERENCES");

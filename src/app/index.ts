@@ -46,6 +46,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Exposed for tests: the Dockerfile scanner (default scanDockerfile). */
   scanner?: Scanner;
+  /** Exposed for tests: told each scan's outcome (e.g. the plan, to compare with the CLI's). */
+  onScanned?: (job: ScanJob, outcome: ScanOutcome) => void;
   /** Exposed for tests: the queue the handlers feed. */
   onQueue?: (queue: JobQueue<ScanJob>) => void;
   /** Exposed for tests and benchmarks: run a drift check now (it only queues; wait on the queue for the work). */
@@ -209,6 +211,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
           ...(scanTimeoutMs === undefined ? {} : { scanTimeoutMs }),
         });
         metrics.scanFinished(outcomeMetric(outcome));
+        options.onScanned?.(job, outcome);
         if (outcome.status === "done") metrics.referencesCounted(outcome.plan);
         jobLog.info(
           outcome.status === "done"

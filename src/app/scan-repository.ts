@@ -1,9 +1,9 @@
 // One repository's whole run: read it, check its config, scan, resolve, plan, and bring its PR in line.
 
-import { forEachBounded, mapBounded } from "../bounded.js";
+import { mapBounded } from "../bounded.js";
 import { Deadline } from "../deadline.js";
 import type { Scanner } from "../dockerfile/scan.js";
-import { RESOLVE_CONCURRENCY, resolveFiles, scanFile } from "../engine.js";
+import { RESOLVE_CONCURRENCY, resolveFiles, runEngine, scanFile } from "../engine.js";
 import { ignoreDecisions, parseConfig } from "../github/config.js";
 import { reportConfigError, resolveConfigError } from "../github/config-issue.js";
 import { readRepository, type Octokit } from "../github/files.js";
@@ -13,7 +13,7 @@ import { fingerprint, isUnchanged, type RepoState, type RepoStateCache } from ".
 import { declinedDigests, syncPullRequest, type SyncResult } from "../github/pull-request.js";
 import { errorItem } from "../github/body.js";
 import { codeBlock, inlineText } from "../github/markdown.js";
-import { failedFiles, formatPlatforms, plan, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
+import { failedFiles, formatPlatforms, type Plan, type ScannedFile } from "../plan.js";
 import type { Resolver } from "../registry/types.js";
 import { parseReference } from "../reference.js";
 
@@ -60,29 +60,6 @@ export type ScanOutcome =
   | { status: "cached" }
   | { status: "config-error"; error: string; issue: number }
   | { status: "done"; files: number; plan: Plan; sync: SyncResult };
-
-async function tooNewCheck(
-  p: Plan,
-  minimumAgeMs: number,
-  services: Services,
-  signal: AbortSignal,
-): Promise<PlanOptions["isTooNew"]> {
-  if (minimumAgeMs <= 0 || p.changes.length === 0) return undefined;
-  const now = services.now?.() ?? Date.now();
-  const young = new Set<string>();
-  const keys = new Set(p.changes.map((c) => `${c.image}@${c.newDigest}`));
-  await forEachBounded(keys, RESOLVE_CONCURRENCY, async (key) => {
-    const [image = "", digest = ""] = key.split("@");
-    // Unknown age counts as too new: adopting a digest early is the risk minimumAge exists to avoid.
-    const ref = parseReference(image);
-    const created =
-      ref.ok && services.resolver.createdAt
-        ? await services.resolver.createdAt(ref.value, digest, { signal }).catch(() => null)
-        : null;
-    if (created === null || now - created.getTime() < minimumAgeMs) young.add(key);
-  });
-  return (image, _tag, digest) => young.has(`${image}@${digest}`);
-}
 
 /**
  * The platforms each proposed index covers, for the PR table. Only changes need it, so the drift check of a current
@@ -167,16 +144,17 @@ async function scanWithin(
   }
   if (!enabled) return { status: "skipped", reason: "not-enabled" };
 
-  const options: PlanOptions = {
-    pinUnpinned: config.config.pinUnpinned,
-    isIgnored: ignores.isIgnored,
+  const engine = await runEngine({
+    files,
+    config: config.config,
+    resolver: services.resolver,
     declined: declinedDigests(snapshot),
-  };
-  const resolutions = await resolveFiles(files, services.resolver, { signal: signal() });
-  let result = plan(files, resolutions, options);
-  const isTooNew = await tooNewCheck(result, config.config.minimumAgeMs, services, signal());
-  if (isTooNew) result = plan(files, resolutions, { ...options, isTooNew });
-  result = await addPlatforms(result, services.resolver, signal());
+    isIgnored: ignores.isIgnored,
+    signal: signal(),
+    ...(services.now ? { now: services.now } : {}),
+  });
+  const { resolutions } = engine;
+  const result = await addPlatforms(engine.plan, services.resolver, signal());
 
   const sync = await syncPullRequest(octokit, ref, snapshot, result, {
     config: config.config,

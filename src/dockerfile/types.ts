@@ -1,7 +1,8 @@
 import type { ImageReference } from "../reference.js";
 
 export type ReferenceKind = "from" | "copy-from" | "mount-from" | "syntax";
-export type SkipReason = "variable" | "invalid";
+/** `ignored-inline`: a `digest-pin: ignore` comment excludes it (see ignore-comments.ts). */
+export type SkipReason = "variable" | "invalid" | "ignored-inline";
 
 /** One image reference found in a Dockerfile, with the exact byte range to rewrite. */
 export interface FoundReference {
@@ -13,7 +14,7 @@ export interface FoundReference {
   end: number;
   /** The reference exactly as written (for an ARG-default reference: the ARG's default value). */
   text: string;
-  /** Parsed and normalized; null when skipped. */
+  /** Parsed and normalized; null when it cannot be read as one (skipped as `variable` or `invalid`). */
   reference: ImageReference | null;
   skip: SkipReason | null;
   /** Why it was skipped, for people. */

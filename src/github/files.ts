@@ -75,8 +75,8 @@ async function listTree(octokit: Octokit, owner: string, repo: string, treeSha: 
   return out;
 }
 
-/** Binary files (a NUL byte near the start, as git judges) are not Dockerfiles. */
-function isBinary(content: Buffer): boolean {
+/** Binary files (a NUL byte near the start, as git judges) are not Dockerfiles (the CLI skips them alike). */
+export function isBinary(content: Buffer): boolean {
   return content.subarray(0, 8000).includes(0);
 }
 

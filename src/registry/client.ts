@@ -39,11 +39,11 @@ import {
 } from "./manifest.js";
 import type { Manifest } from "./manifest.js";
 import type { RegistryClientOptions } from "./options.js";
-import { parsePlatform } from "./platform.js";
+import { formatPlatform, parsePlatform, platformMatches } from "./platform.js";
 import type { PlatformSpec } from "./platform.js";
 import { HostPolicy } from "./policy.js";
 import { errorMessageOf, verifiedDigest } from "./response.js";
-import { RegistryError, timeoutOf } from "./types.js";
+import { MEDIA_TYPES, RegistryError, timeoutOf } from "./types.js";
 import type { LookupOptions, Resolution, ResolveOptions, Resolver } from "./types.js";
 
 export { registryOptionsFromEnv, RegistryConfigError } from "./options.js";
@@ -245,6 +245,60 @@ export class RegistryClient implements Resolver {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * What a reference names now, checked with the registry (the CLI's `resolve`): a digest reference must exist there
+   * (HEAD by digest, its Docker-Content-Digest checked); a tag gives what resolve() gives. With `platform`, that
+   * platform's own manifest: picked from an index, or the image itself when it is for that platform.
+   *
+   * @example await client.inspect(ref("python:3.12"), parsePlatform("linux/arm64")) // { digest: "sha256:…", … }
+   */
+  async inspect(ref: ImageReference, platform?: PlatformSpec): Promise<Resolution> {
+    const target = this.target(ref);
+    const what = ref.digest !== null ? `${target.name}@${ref.digest}` : `${target.name}:${ref.tag ?? "latest"}`;
+    const resolution =
+      ref.digest !== null
+        ? await this.withinBudget(undefined, (signal) => this.lookupDigest(target, ref.digest ?? "", what, signal), what)
+        : await this.resolve(ref);
+    if (!platform) return resolution;
+    return this.withinBudget(undefined, (signal) => this.platformOf(target, resolution, platform, what, signal), what);
+  }
+
+  /** The `platform` manifest of what `resolution` names: picked from an index, or the image itself if it matches. */
+  private async platformOf(
+    target: Target,
+    resolution: Resolution,
+    platform: PlatformSpec,
+    what: string,
+    signal: AbortSignal,
+  ): Promise<Resolution> {
+    const manifest = await this.manifestByDigest(target, resolution.digest, what, signal);
+    if (isIndexType(manifest.mediaType)) {
+      const pick = selectPlatform(manifest, platform, what);
+      return { digest: pick.digest, mediaType: pick.mediaType || MEDIA_TYPES.ociManifest };
+    }
+    const own = await this.platformOfManifest(target, manifest, resolution.digest, what, signal);
+    if (own === null || !platformMatches(platform, own)) {
+      const is = own === null ? "a single-platform image of unknown platform" : `a single-platform image for ${formatPlatform(own)}`;
+      throw new RegistryError("PLATFORM_NOT_FOUND", `${what} is ${is}, not ${formatPlatform(platform)}`);
+    }
+    return { digest: resolution.digest, mediaType: manifest.mediaType };
+  }
+
+  /** A manifest by digest, HEAD only: that the registry has it, and its media type. */
+  private async lookupDigest(target: Target, digest: string, what: string, signal: AbortSignal): Promise<Resolution> {
+    const res = await this.registryRequest(target, "HEAD", `manifests/${digest}`, "head", what, 0, signal);
+    if (res.status === 404) throw new RegistryError("NOT_FOUND", `no such manifest: ${what}`, 404);
+    if (res.status < 200 || res.status >= 300) throw unexpectedStatus(what, res);
+    const header = res.headers["docker-content-digest"];
+    if (header && header !== digest) {
+      throw new RegistryError("DIGEST_MISMATCH", `${what}: the registry answered for ${header} instead`);
+    }
+    const mediaType = bareMediaType(res.headers["content-type"]);
+    if (header && isKnownManifestType(mediaType)) return { digest, mediaType };
+    // No digest or type in the answer: read it, which checks its bytes against the digest.
+    return { digest, mediaType: (await this.manifestByDigest(target, digest, what, signal)).mediaType };
   }
 
   /** Requests sent so far, by kind and host, and how often the cache and coalescing saved one. */

@@ -9,7 +9,7 @@ import type { Dispatcher } from "undici";
 import { deadlineOf, sleep } from "../deadline.js";
 import { KeyedLimiter } from "./cache.js";
 import type { RegistryRequestInfo } from "./options.js";
-import type { HostPolicy } from "./policy.js";
+import { INSECURE_HINT, type HostPolicy } from "./policy.js";
 import { cleanText, errorMessageOf, readLimited } from "./response.js";
 import { backoffDelay, parseRetryAfter } from "./retry.js";
 import { RegistryError } from "./types.js";
@@ -322,7 +322,7 @@ export function toRegistryError(error: unknown, req: HttpRequest, options: Trans
   const codes = errorCodes(error);
   const has = (...names: string[]) => names.some((n) => codes.includes(n));
   const refused = findCause(error, (e): e is Error => (e as { code?: unknown }).code === "EDIGESTPIN_REFUSED");
-  if (refused) return new RegistryError("REFUSED_HOST", `${refused.message}; list it in DIGEST_PIN_INSECURE_REGISTRIES to allow it`);
+  if (refused) return new RegistryError("REFUSED_HOST", `${refused.message}; ${INSECURE_HINT}`);
   if (has("TotalTimeoutError", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT")) {
     return new RegistryError("TIMEOUT", `${req.what}: no complete answer from ${host} within ${options.totalTimeoutMs / 1000} s`);
   }

@@ -81,6 +81,9 @@ export function refusedHostReason(hostname: string): string | null {
   return null;
 }
 
+/** How a refusal says what allows the host; the CLI says it with its own flag instead. */
+export const INSECURE_HINT = "list it in DIGEST_PIN_INSECURE_REGISTRIES to allow it";
+
 export class HostPolicy {
   private readonly insecure: InsecureRegistry[];
 
@@ -126,14 +129,14 @@ export class HostPolicy {
     if (url.protocol === "http:") {
       throw new RegistryError(
         "REFUSED_HOST",
-        `refused plain HTTP to ${where}: list it in DIGEST_PIN_INSECURE_REGISTRIES to allow it`,
+        `refused plain HTTP to ${where}: ${INSECURE_HINT}`,
       );
     }
     const reason = refusedHostReason(url.hostname);
     if (reason !== null) {
       throw new RegistryError(
         "REFUSED_HOST",
-        `refused ${where}: ${reason}; list it in DIGEST_PIN_INSECURE_REGISTRIES to allow it`,
+        `refused ${where}: ${reason}; ${INSECURE_HINT}`,
       );
     }
   }

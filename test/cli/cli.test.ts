@@ -3,7 +3,7 @@ import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalRegistry, registryAvailability } from "../../bench/harness/registry.js";
-import { checkout, cli, type Run } from "../helpers/cli.js";
+import { checkout, cli, inProcess, type Run } from "../helpers/cli.js";
 import { BadRegistry } from "../faults/harness.js";
 
 describe("digest-pin scan", () => {
@@ -45,6 +45,7 @@ describe("digest-pin scan", () => {
           ],
         },
       ],
+      skippedFiles: [],
     });
   });
 
@@ -114,7 +115,10 @@ describe("control characters in what the CLI prints", () => {
     expect(run.stdout).toContain(`x${SHOWN}.Dockerfile:1`);
     expect(run.stdout).toContain(`${SHOWN}evil:1`);
     expect(run.stdout).toContain("alpine\\x9b31m:3");
-    expect(run.stderr).toContain(`skipping big${SHOWN}.Dockerfile: larger than 1 MiB`);
+    expect(run.stdout).toMatch(/Not read:\nFILE +REASON\n/);
+    expect(run.stdout).toContain(`big${SHOWN}.Dockerfile  too-large (larger than 1 MiB)`);
+    const json = await cli(["scan", dir, "--json"]);
+    expect(json.stderr).toContain(`skipping big${SHOWN}.Dockerfile: larger than 1 MiB`);
   });
 
   it("check shows registry messages with bidi controls as escapes", async () => {
@@ -174,9 +178,9 @@ describe.skipIf(!availability.available)("digest-pin resolve, pin and check agai
 
   const insecure = () => ["--insecure-registry", host];
 
-  it("resolve prints the digest, and the JSON contract with --json", async () => {
+  it("resolve prints the pinned reference, and the JSON contract with --json", async () => {
     const plain = await cli(["resolve", `${host}/library/python:3.12`, ...insecure()]);
-    expect(plain).toMatchObject({ code: 0, stdout: `${index}\n` });
+    expect(plain).toMatchObject({ code: 0, stdout: `${host}/library/python:3.12@${index}\n` });
     const json = await cli(["resolve", `${host}/library/python:3.12`, "--json", ...insecure()]);
     expect(JSON.parse(json.stdout)).toEqual({
       reference: `${host}/library/python:3.12`,
@@ -184,13 +188,46 @@ describe.skipIf(!availability.available)("digest-pin resolve, pin and check agai
       tag: "3.12",
       digest: index,
       mediaType: "application/vnd.oci.image.index.v1+json",
+      pinned: `${host}/library/python:3.12@${index}`,
     });
+  });
+
+  it("resolve checks that a digest reference exists, and prints it", async () => {
+    const byDigest = await inProcess(["resolve", `${host}/library/python@${index}`, ...insecure()]);
+    expect(byDigest).toMatchObject({ code: 0, stdout: `${host}/library/python@${index}\n` });
+    const both = await inProcess(["resolve", `${host}/library/python:3.12@${index}`, "--json", ...insecure()]);
+    expect(JSON.parse(both.stdout)).toMatchObject({ tag: "3.12", digest: index, pinned: `${host}/library/python:3.12@${index}` });
+    const ghost = `sha256:${"0".repeat(64)}`;
+    const missing = await inProcess(["resolve", `${host}/library/python@${ghost}`, ...insecure()]);
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe("");
+    expect(missing.stderr).toBe(`digest-pin: no such manifest: ${host}/library/python@${ghost}\n`);
+  });
+
+  it("resolve --platform gives that platform's manifest digest from the index", async () => {
+    const python = await registry.pushImage("library/python", "3.13", { kind: "oci-index", platforms: ["linux/amd64", "linux/arm64"] });
+    const arm = await inProcess(["resolve", `${host}/library/python:3.13`, "--platform", "linux/arm64", ...insecure()]);
+    expect(arm).toMatchObject({ code: 0, stdout: `${host}/library/python:3.13@${python.children["linux/arm64"]}\n` });
+    // Aliases as container runtimes spell them, and from a digest reference of the index.
+    const aarch = await inProcess(["resolve", `${host}/library/python@${python.digest}`, "--platform", "linux/aarch64", "--json", ...insecure()]);
+    expect(JSON.parse(aarch.stdout)).toMatchObject({ digest: python.children["linux/arm64"], platform: "linux/arm64", mediaType: "application/vnd.oci.image.manifest.v1+json" });
+    const none = await inProcess(["resolve", `${host}/library/python:3.13`, "--platform", "linux/s390x", ...insecure()]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("has no manifest for linux/s390x (it lists: linux/amd64, linux/arm64)");
+    // A single-platform image answers for its own platform only.
+    expect((await inProcess(["resolve", `${host}/tools/lint:2`, "--platform", "linux/amd64", ...insecure()])).stdout).toBe(`${host}/tools/lint:2@${single}\n`);
+    const other = await inProcess(["resolve", `${host}/tools/lint:2`, "--platform", "linux/arm64", ...insecure()]);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toContain("is a single-platform image for linux/amd64, not linux/arm64");
+    const bad = await inProcess(["resolve", `${host}/tools/lint:2`, "--platform", "arm64"]);
+    expect(bad.stderr).toContain('--platform "arm64" is not OS/ARCH[/VARIANT]');
   });
 
   it("resolve explains an unknown tag, a refused host and a bad reference, exiting non-zero", async () => {
     const missing = await cli(["resolve", `${host}/library/python:nope`, ...insecure()]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/no such tag/i);
+    // The reference once, not `ref: ref: no such tag`.
+    expect(missing.stderr).toBe(`digest-pin: no such tag: ${host}/library/python:nope\n`);
     const refused = await cli(["resolve", `${host}/library/python:3.12`]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/refus|not allowed|private|insecure/i);
@@ -198,7 +235,7 @@ describe.skipIf(!availability.available)("digest-pin resolve, pin and check agai
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toMatch(/invalid reference/);
     const env = await cli(["resolve", `${host}/library/python:3.12`], { DIGEST_PIN_INSECURE_REGISTRIES: host });
-    expect(env.stdout).toBe(`${index}\n`);
+    expect(env.stdout).toBe(`${host}/library/python:3.12@${index}\n`);
   });
 
   it("check gates CI, pin rewrites only the reference bytes, and a second pin changes nothing", async () => {
@@ -221,6 +258,10 @@ describe.skipIf(!availability.available)("digest-pin resolve, pin and check agai
       ],
       skipped: [],
       errors: [],
+      current: [],
+      skippedFiles: [],
+      summary: { files: 1, references: 3, pin: 3, refresh: 0, current: 0, skipped: 0, errors: 0, skippedFiles: 0 },
+      config: { path: null, enabled: true },
     });
     // check wrote nothing.
     expect((await readFile(join(dir, "Dockerfile"))).toString("latin1")).toBe(original);
@@ -237,7 +278,10 @@ describe.skipIf(!availability.available)("digest-pin resolve, pin and check agai
     expect(await readFile(join(dir, "README.md"), "utf8")).toBe("x\n");
 
     const again = await cli(["pin", dir, "--json", ...insecure()]);
-    expect(JSON.parse(again.stdout)).toEqual({ changes: [], skipped: [], errors: [] });
+    const after = JSON.parse(again.stdout) as { changes: unknown[]; current: { line: number; digest: string }[]; summary: object };
+    expect(after.changes).toEqual([]);
+    expect(after.current.map((c) => [c.line, c.digest])).toEqual([[2, index], [3, single], [5, latest]]);
+    expect(after.summary).toEqual({ files: 1, references: 3, pin: 0, refresh: 0, current: 3, skipped: 0, errors: 0, skippedFiles: 0 });
     expect((await cli(["check", dir, ...insecure()])).code).toBe(0);
   });
 
@@ -266,5 +310,64 @@ describe.skipIf(!availability.available)("digest-pin resolve, pin and check agai
     const run = await cli(["check", dir, ...insecure()]);
     expect(run.code).toBe(2);
     expect(run.stdout).toMatch(/Could not resolve[\s\S]*ghost:1/);
+    // The table says the reference once: its column, then the reason.
+    expect(run.stdout).toMatch(new RegExp(`Dockerfile:1 +${host}/library/ghost:1 +no such tag: ${host}/library/ghost:1\n`));
+  });
+
+  it("tables cut digests to 12 hex digits, --wide shows them whole, and check names the command that fixes it", async () => {
+    await registry.pushImage("library/redis", "8", { kind: "docker-list" });
+    const old = (await registry.getManifest("library/redis", "8")).digest;
+    const dir = await checkout({ Dockerfile: `FROM ${host}/library/redis:8@${old}\nFROM ${host}/library/python:3.12\n` });
+    dirs.push(dir);
+    const moved = (await registry.pushImage("library/redis", "8", { kind: "docker-list", salt: "moved-8" })).digest;
+    const short = (d: string) => `${d.slice(0, "sha256:".length + 12)}…`;
+    const run = await inProcess(["check", dir, ...insecure()]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`${host}/library/redis:8@${short(old)}  ${host}/library/redis:8@${short(moved)}\n`);
+    expect(run.stdout).toContain(`${host}/library/python:3.12@${short(index)}\n`);
+    expect(run.stdout).not.toContain(moved);
+    expect(run.stdout).toMatch(new RegExp(`\nRun "digest-pin pin ${dir} --insecure-registry ${host}" to make these 2 changes\\.\n$`));
+    const wide = await inProcess(["check", dir, "--wide", ...insecure()]);
+    expect(wide.stdout).toContain(`${host}/library/redis:8@${old}  ${host}/library/redis:8@${moved}\n`);
+    // The command it names does what it says.
+    expect((await inProcess(["pin", dir, ...insecure()])).code).toBe(0);
+    expect((await inProcess(["check", dir, ...insecure()])).code).toBe(0);
+  });
+
+  it("JSON gives every error its code, the current references and a summary", async () => {
+    const dir = await checkout({
+      Dockerfile: `FROM ${host}/library/python:3.12@${index}\nFROM ${host}/library/ghost:1\nFROM ${host}/tools/lint:2\nFROM node:\${V}\n`,
+    });
+    dirs.push(dir);
+    const run = await inProcess(["check", dir, "--json", ...insecure()]);
+    expect(run.code).toBe(2);
+    const out = JSON.parse(run.stdout) as Record<string, unknown>;
+    expect(out.errors).toEqual([
+      { path: "Dockerfile", line: 2, text: `${host}/library/ghost:1`, error: `no such tag: ${host}/library/ghost:1`, code: "NOT_FOUND" },
+    ]);
+    expect(out.current).toEqual([
+      { path: "Dockerfile", line: 1, text: `${host}/library/python:3.12@${index}`, image: `${host}/library/python`, tag: "3.12", digest: index },
+    ]);
+    expect(out.summary).toEqual({ files: 1, references: 4, pin: 1, refresh: 0, current: 1, skipped: 1, errors: 1, skippedFiles: 0 });
+    // A refused host's error has its code too, and names the flag that allows it.
+    const refused = await inProcess(["check", dir, "--json"]);
+    const errors = (JSON.parse(refused.stdout) as { errors: { code: string; error: string }[] }).errors;
+    expect(errors.map((e) => e.code)).toEqual(["REFUSED_HOST", "REFUSED_HOST", "REFUSED_HOST"]);
+    expect(errors.every((e) => e.error.endsWith("allow it with --insecure-registry HOST[:PORT]"))).toBe(true);
+  });
+
+  it("pin and check take a single Dockerfile, leaving the others alone", async () => {
+    const dir = await checkout({
+      "svc/Dockerfile.prod": `FROM ${host}/tools/lint:2\n`,
+      "svc/Dockerfile": `FROM ${host}/tools/lint:2\n`,
+    });
+    dirs.push(dir);
+    const file = join(dir, "svc/Dockerfile.prod");
+    const check = await inProcess(["check", file, "--json", ...insecure()]);
+    expect(check.code).toBe(1);
+    expect((JSON.parse(check.stdout) as { changes: { path: string }[] }).changes.map((c) => c.path)).toEqual(["Dockerfile.prod"]);
+    expect((await inProcess(["pin", file, ...insecure()])).code).toBe(0);
+    expect(await readFile(file, "utf8")).toBe(`FROM ${host}/tools/lint:2@${single}\n`);
+    expect(await readFile(join(dir, "svc/Dockerfile"), "utf8")).toBe(`FROM ${host}/tools/lint:2\n`);
   });
 });

@@ -6,9 +6,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalRegistry, registryAvailability } from "../../bench/harness/registry.js";
-import { main } from "../../src/cli.js";
 import { scanDockerfile, type Scanner } from "../../src/dockerfile/scan.js";
-import { checkout } from "../helpers/cli.js";
+import { checkout, inProcess } from "../helpers/cli.js";
 import { flakyScanner as flaky, TRIGGER } from "../helpers/flaky-scanner.js";
 
 const availability = registryAvailability();
@@ -17,13 +16,7 @@ if (!availability.available && process.env.DIGEST_PIN_REQUIRE_REGISTRY === "1") 
 }
 
 
-async function run(argv: string[], scan: Scanner) {
-  let stdout = "";
-  let stderr = "";
-  const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), isTty: false };
-  const code = await main(argv, {}, io, { scan });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], scan: Scanner) => inProcess(argv, {}, { scan });
 
 describe("digest-pin scan", () => {
   it("reports a file the scanner fails on and exits 2", async () => {

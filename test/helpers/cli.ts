@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { main, type Deps } from "../../src/cli/main.js";
 
 const BIN = new URL("../../dist/src/bin.js", import.meta.url).pathname;
 
@@ -23,6 +24,15 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
+}
+
+/** The same command in this process (main, what bin.js runs): faster, and its dependencies can be injected. */
+export async function inProcess(args: string[], env: NodeJS.ProcessEnv = { HOME: tmpdir() }, deps: Deps = {}): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const io = { stdout: (t: string) => void (stdout += t), stderr: (t: string) => void (stderr += t), isTty: false };
+  const code = await main(args, env, io, deps);
+  return { code, stdout, stderr };
 }
 
 /** A temporary directory holding `files` (paths may have folders). */

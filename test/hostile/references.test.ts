@@ -84,7 +84,8 @@ describe("hostile registry hosts", () => {
     expect(out.errors.map((e) => e.text).sort()).toEqual([...refused].sort());
     for (const e of out.errors) {
       expect(e.error, e.text).toMatch(/refused .*(loopback|unspecified|private|link-local|unique-local|internal|CGNAT|reserved)/);
-      expect(e.error, e.text).toContain("DIGEST_PIN_INSECURE_REGISTRIES");
+      // The CLI names its own flag (the app names DIGEST_PIN_INSECURE_REGISTRIES, tested below).
+      expect(e.error, e.text).toContain("allow it with --insecure-registry HOST[:PORT]");
     }
     expect(out.skipped.map((s) => s.text).sort()).toEqual([...invalid].sort());
     expect(out.skipped.every((s) => s.reason === "invalid")).toBe(true);
@@ -95,7 +96,7 @@ describe("hostile registry hosts", () => {
     // `resolve` says the same for one reference, and a plain-HTTP listing of another port does not open the trap's.
     const one = await cli(["resolve", `2130706433:${trap.port}/x/y:1`, "--insecure-registry", `127.0.0.1:${trap.port + 1}`]);
     expect(one.code).toBe(2);
-    expect(one.stderr).toMatch(/refused 127\.0\.0\.1:\d+: 127\.0\.0\.1 is a loopback address; list it in DIGEST_PIN_INSECURE_REGISTRIES/);
+    expect(one.stderr).toMatch(/refused 127\.0\.0\.1:\d+: 127\.0\.0\.1 is a loopback address; allow it with --insecure-registry/);
     expect(trap.peers).toEqual([]);
   });
 

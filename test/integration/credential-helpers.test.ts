@@ -208,7 +208,7 @@ describe.skipIf(!availability.available)("credential helpers against a real regi
       PATH: helper.path,
     });
     expect(ok.stderr).toBe("");
-    expect(ok.stdout.trim()).toBe(images.basic.digest);
+    expect(ok.stdout.trim()).toBe(`${reference}@${images.basic.digest}`);
     expect(ok.code).toBe(0);
     expect(await asked(from)).toEqual([basic.host]);
 

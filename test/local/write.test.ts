@@ -4,7 +4,8 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { scanDirectory } from "../../src/cli.js";
+import { scanFile } from "../../src/engine.js";
+import { readTarget } from "../../src/local/read.js";
 import { writePlan } from "../../src/local/write.js";
 import { plan, resolveRequests, type Plan } from "../../src/plan.js";
 import type { Resolution } from "../../src/registry/types.js";
@@ -29,7 +30,7 @@ afterEach(async () => {
 
 /** Scan `root` and plan every tag to DIGEST, as pin does before it writes. */
 async function planned(): Promise<Plan> {
-  const files = await scanDirectory(root, () => undefined);
+  const files = (await readTarget(root)).files.map((f) => scanFile(f.path, f.content));
   const resolutions = new Map<string, Resolution>(resolveRequests(files).map((r) => [r.key, { digest: DIGEST, mediaType: "application/vnd.oci.image.index.v1+json" }]));
   return plan(files, resolutions, { pinUnpinned: true });
 }
