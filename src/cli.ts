@@ -10,6 +10,7 @@ import { planFiles } from "./engine.js";
 import { editsFor, type Plan, type ScannedFile } from "./plan.js";
 import { formatReference, imageName, parseReference } from "./reference.js";
 import { RegistryClient, registryOptionsFromEnv } from "./registry/client.js";
+import { MemoResolver } from "./registry/shared.js";
 import { RegistryError } from "./registry/types.js";
 import { renderPlan, renderScan, scanJson, planJson } from "./cli-output.js";
 
@@ -189,7 +190,8 @@ async function pinCommand(
     const progress = io.isTty
       ? (done: number, total: number) => io.stderr(`\rresolving ${done}/${total}${done === total ? "\n" : ""}`)
       : undefined;
-    result = await planFiles(files, client, { pinUnpinned: !flags["no-pin-unpinned"] }, progress);
+    // One run: each distinct tag is read from its registry once, however many references and pins share it.
+    result = await planFiles(files, new MemoResolver(client), { pinUnpinned: !flags["no-pin-unpinned"] }, progress);
   } finally {
     await client.close();
   }

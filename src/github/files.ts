@@ -37,6 +37,8 @@ export interface RepoSnapshot {
   skipped: { path: string; reason: "too-large" | "binary" | "too-many" }[];
   /** The head of `digest-pin/<branch>`, or null when it does not exist. */
   botBranchHead: string | null;
+  /** The repository's `pushed_at` when it was read (the same instant as `headSha`), or null. */
+  pushedAt: string | null;
   /** Pull requests from the bot branch, newest first. */
   pulls: BotPull[];
 }
@@ -105,6 +107,7 @@ export async function readRepository(
     configText: state.config?.text ?? null,
     skipped: [],
     botBranchHead: state.botBranchHead,
+    pushedAt: state.pushedAt,
     pulls: state.pulls,
   };
   const chosen: TreeEntry[] = [];

@@ -1,6 +1,7 @@
-// The registry client: a tag → the digest its registry serves now, with one HEAD per distinct tag (Docker Hub does
-// not count HEADs against its pull limit), a GET only when a digest header is missing, platforms are wanted, or a
-// single-platform pin must follow its platform into a new index.
+// The registry client: a tag → the digest its registry serves now, with one HEAD per lookup (Docker Hub does not
+// count HEADs against its pull limit), a GET only when a digest header is missing, platforms are wanted, or a
+// single-platform pin must follow its platform into a new index. Tags are read from the registry every time (a run
+// remembers its own answers: MemoResolver in shared.ts); only what a digest names, which never changes, is cached.
 
 import { Agent } from "undici";
 import type { Dispatcher } from "undici";
@@ -44,8 +45,7 @@ export { registryOptionsFromEnv, RegistryConfigError } from "./options.js";
 export type { RegistryClientOptions, RegistryRequestInfo } from "./options.js";
 
 export interface RegistryStats extends TransportStats {
-  cache: { hits: number; misses: number; entries: number };
-  /** Resolutions that joined an identical one already in flight instead of asking the registry again. */
+  /** Tag lookups that joined an identical one already in flight instead of asking the registry again. */
   coalesced: number;
 }
 
@@ -75,7 +75,6 @@ export class RegistryClient implements Resolver {
   private readonly ownAgent: Agent | undefined;
   private readonly mirrors: ReadonlyMap<string, string>;
   private readonly maxManifestBytes: number;
-  private readonly tags: TtlCache<string, Resolution>;
   private readonly manifests = new TtlCache<string, Manifest>(IMMUTABLE_TTL_MS, 5_000);
   private readonly configs = new TtlCache<string, PlatformSpec | null>(IMMUTABLE_TTL_MS, 5_000);
   private readonly tagLookups = new Inflight<string, Resolution>();
@@ -83,14 +82,11 @@ export class RegistryClient implements Resolver {
   private readonly tokens: TokenProvider;
   private readonly hostAuth = new Map<string, HostAuth>();
   private credentialStore: Promise<CredentialStore> | undefined;
-  private hits = 0;
-  private misses = 0;
 
   constructor(private readonly options: RegistryClientOptions = {}) {
     this.policy = new HostPolicy(options.insecureRegistries ?? []);
     this.mirrors = options.mirrors ?? new Map();
     this.maxManifestBytes = options.maxManifestBytes ?? 4 * MIB;
-    this.tags = new TtlCache(options.cacheTtlMs ?? 5 * 60 * 1000);
     const connectTimeoutMs = options.timeouts?.connectMs ?? 10_000;
     const perHostConcurrency = options.perHostConcurrency ?? 8;
     let dispatcher: Dispatcher | undefined = options.dispatcher;
@@ -132,17 +128,8 @@ export class RegistryClient implements Resolver {
     const what = `${target.name}:${tag}`;
     const key = `${ref.registry}/${ref.repository}:${tag}`;
 
-    let resolution = this.tags.get(key);
-    if (resolution) {
-      this.hits++;
-    } else {
-      this.misses++;
-      resolution = await this.tagLookups.run(key, async () => {
-        const found = await this.lookupTag(target, tag, what);
-        this.tags.set(key, found);
-        return found;
-      });
-    }
+    // Asked of the registry each time: a tag moves. Identical lookups in flight at once share one request.
+    const resolution = await this.tagLookups.run(key, () => this.lookupTag(target, tag, what));
 
     const current = options.currentDigest;
     if (current && isValidDigest(current) && current !== resolution.digest && isIndexType(resolution.mediaType)) {
@@ -185,18 +172,13 @@ export class RegistryClient implements Resolver {
     }
   }
 
-  /** Requests sent so far, by kind and host, and how often the cache and coalescing saved one. */
+  /** Requests sent so far, by kind and host, and how often coalescing saved one. */
   stats(): RegistryStats {
-    return {
-      ...this.transport.stats(),
-      cache: { hits: this.hits, misses: this.misses, entries: this.tags.size },
-      coalesced: this.tagLookups.joined,
-    };
+    return { ...this.transport.stats(), coalesced: this.tagLookups.joined };
   }
 
   /** Close the connections of the client's own Agent (a dispatcher passed in is the caller's to close). */
   async close(): Promise<void> {
-    this.tags.clear();
     this.manifests.clear();
     await this.ownAgent?.close();
   }

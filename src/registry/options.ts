@@ -25,8 +25,6 @@ export interface RegistryClientOptions {
   dispatcher?: Dispatcher;
   /** Extra trusted CA certificates (PEM) for the client's own Agent, e.g. a private registry's self-signed one. */
   ca?: string | Buffer | ReadonlyArray<string | Buffer>;
-  /** How long a tag's resolution is reused; default 5 minutes, 0 disables the cache. */
-  cacheTtlMs?: number;
   timeouts?: {
     /** TCP + TLS connection; default 10 s. */
     connectMs?: number;
@@ -114,30 +112,31 @@ export function parseInsecureRegistries(
   return out;
 }
 
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parse a duration: plain seconds (`300`) or with a unit (`500ms`, `30s`, `5m`, `1h`). */
-export function parseDuration(value: string, setting: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(value.trim());
-  if (!m) {
-    throw new RegistryConfigError(`${setting}: "${value}" is not a duration (seconds, or a number with ms, s, m or h)`);
-  }
-  return Math.round(Number(m[1]) * (DURATION_UNITS[(m[2] ?? "s").toLowerCase()] ?? 1000));
-}
-
 /**
  * The registry options an operator sets in the environment: DIGEST_PIN_INSECURE_REGISTRIES,
- * DIGEST_PIN_REGISTRY_MIRRORS, DIGEST_PIN_CACHE_TTL, and the credentials file (REGISTRY_AUTH_FILE, else
- * $DOCKER_CONFIG/config.json, else ~/.docker/config.json). Throws RegistryConfigError on malformed values.
+ * DIGEST_PIN_REGISTRY_MIRRORS, and the credentials file (REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, else
+ * ~/.docker/config.json). Throws RegistryConfigError on malformed values.
  */
 export function registryOptionsFromEnv(env: NodeJS.ProcessEnv): RegistryClientOptions {
-  const options: RegistryClientOptions = {
+  return {
     insecureRegistries: parseInsecureRegistries(env.DIGEST_PIN_INSECURE_REGISTRIES),
     mirrors: parseMirrors(env.DIGEST_PIN_REGISTRY_MIRRORS),
     authFile: defaultAuthFile(env),
   };
-  if (env.DIGEST_PIN_CACHE_TTL !== undefined && env.DIGEST_PIN_CACHE_TTL.trim() !== "") {
-    options.cacheTtlMs = parseDuration(env.DIGEST_PIN_CACHE_TTL, "DIGEST_PIN_CACHE_TTL");
+}
+
+/**
+ * Settings that are still set but no longer do anything, each with what to tell the operator.
+ *
+ * @example retiredSettings({ DIGEST_PIN_CACHE_TTL: "300" }) // → ["DIGEST_PIN_CACHE_TTL is no longer read: …"]
+ */
+export function retiredSettings(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  if (env.DIGEST_PIN_CACHE_TTL?.trim()) {
+    out.push(
+      "DIGEST_PIN_CACHE_TTL is no longer read: every scan, command and drift check reads each tag from its registry " +
+        "(once per run); only manifests by digest, which never change, are cached. Remove the setting.",
+    );
   }
-  return options;
+  return out;
 }
