@@ -157,11 +157,13 @@ export async function startAppProcess(
   };
 }
 
-/** Poll `probe` until it gives a value, or fail after `ms` saying what was awaited. */
-export async function until<T>(what: string, probe: () => T | undefined | null | false, ms = 20_000): Promise<T> {
+type Maybe<T> = T | undefined | null | false;
+
+/** Poll `probe` (sync or async) until it gives a value, or fail after `ms` saying what was awaited. */
+export async function until<T>(what: string, probe: () => Maybe<T> | Promise<Maybe<T>>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -8,6 +8,11 @@
 // GraphQL: `POST /api/graphql` (and `/graphql`) answers the subset of GitHub's schema described in
 // graphql-schema.ts from the same state, counted in `calls` as route `POST /graphql`, with its own rate-limit
 // bucket (`x-ratelimit-resource: graphql`). Unknown fields, arguments and types are GraphQL errors.
+//
+// Secondary rate limits are enforced as GitHub documents them (secondary-limits.ts): 100 requests in flight, 900 REST
+// and 2,000 GraphQL points a minute, 80 content-generating requests a minute and 500 an hour, per actor. A request
+// over a limit is answered 403 "You have exceeded a secondary rate limit" with `retry-after`, like GitHub, and its
+// CallRecord names the limit: a test against the fake shows that the app stays within them.
 
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -41,6 +46,7 @@ import {
 import { ManifestFlow, verifyAppJwt } from "./fake-github-manifest.js";
 import { createExecutor } from "./graphql.js";
 import { githubSchema, type GraphqlContext } from "./graphql-schema.js";
+import { SecondaryLimits, isMutation, weigh, type LimitName, type SecondaryLimitOptions } from "./secondary-limits.js";
 
 export { EMPTY_TREE_SHA, hashObject } from "./git-store.js";
 
@@ -68,6 +74,8 @@ export interface FakeGitHubOptions {
   port?: number;
   /** GraphQL Blob `text` is cut beyond this many bytes (`isTruncated`). Default 512 KiB. */
   graphqlBlobTextLimit?: number;
+  /** GitHub's secondary rate limits, per actor (defaults: GitHub's documented figures). */
+  secondaryLimits?: SecondaryLimitOptions;
 }
 
 export type AccountType = "User" | "Organization";
@@ -193,6 +201,8 @@ export interface CallRecord {
   notModified: boolean;
   /** Answered by failNext. */
   injected: boolean;
+  /** Refused (403) for exceeding this secondary rate limit. */
+  secondaryLimit?: LimitName;
   /** `app`, `installation:<id>`, `user:<login>` or `anonymous`. */
   actor: string;
   at: number;
@@ -350,6 +360,15 @@ function fileToEntry(store: ObjectStore, input: FileInput): FileEntry {
   return { mode: input.mode ?? "100644", sha: store.writeBlob(Buffer.from(input.content)) };
 }
 
+/** The `query` of a GraphQL request body, if it has one. */
+function parseQuery(raw: Buffer): unknown {
+  try {
+    return (JSON.parse(raw.toString("utf8")) as { query?: unknown } | null)?.query;
+  } catch {
+    return undefined;
+  }
+}
+
 function normalizePath(path: string): string {
   return path.replace(/^\/+/, "").replace(/\/+$/, "");
 }
@@ -419,6 +438,7 @@ export class FakeGitHub {
   private readonly tokens = new Map<string, TokenRecord>();
   private readonly commentIndex = new Map<number, { repo: RepoState; comment: CommentRecord }>();
   private readonly buckets = new Map<string, { used: number; resetAt: number }>();
+  private readonly secondary: SecondaryLimits;
   private readonly routes: Route[] = [];
   private faults: Fault[] = [];
   private nextId = 1000;
@@ -441,6 +461,7 @@ export class FakeGitHub {
     this.createdAt = isoSeconds(this.now());
     this.graphqlBlobTextLimit = options.graphqlBlobTextLimit ?? 512 * 1024;
     this.manifests = new ManifestFlow(this.now);
+    this.secondary = new SecondaryLimits(options.secondaryLimits);
     this.bot = this.ensureUser(options.botLogin ?? `${this.appSlug}[bot]`, "Bot");
     this.ensureUser(this.userLogin, "User");
     this.registerRoutes();
@@ -947,6 +968,9 @@ export class FakeGitHub {
       path = "/graphql";
     }
     if (path.length > 1) path = path.replace(/\/+$/, "");
+    // In flight from its arrival (the latency stands for GitHub's work) to its answer.
+    const leave = this.secondary.enter(this.peekActor(req));
+    res.once("close", leave);
     const rawBody = await readBody(req);
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
@@ -976,8 +1000,23 @@ export class FakeGitHub {
     try {
       actor = this.authenticate(req);
       record.actor = this.actorLabel(actor);
-      const fault = this.takeFault(method, path);
-      if (fault) {
+      const admission = this.secondary.admit(
+        record.actor,
+        weigh(method, record.route, record.route === GRAPHQL_ROUTE && isMutation(parseQuery(rawBody))),
+      );
+      const fault = admission.ok ? this.takeFault(method, path) : undefined;
+      if (!admission.ok) {
+        record.secondaryLimit = admission.limit;
+        reply = {
+          status: 403,
+          body: {
+            message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+            documentation_url: "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+            status: "403",
+          },
+          headers: { "retry-after": String(admission.retryAfterSeconds) },
+        };
+      } else if (fault) {
         record.injected = true;
         record.status = fault.status;
         if (fault.status === 0) {
@@ -1100,6 +1139,15 @@ export class FakeGitHub {
     }
     if (value.startsWith("ghs_")) throw new HttpError(401, "Bad credentials");
     return { kind: "user", login: this.userLogin };
+  }
+
+  /** The actor a request authenticates as, `anonymous` when it would fail (its failure comes later). */
+  private peekActor(req: http.IncomingMessage): string {
+    try {
+      return this.actorLabel(this.authenticate(req));
+    } catch {
+      return "anonymous";
+    }
   }
 
   private actorLabel(actor: Actor): string {

@@ -51,6 +51,8 @@ export interface GraphqlRepo {
   disabled: boolean;
   fork: boolean;
   defaultBranch: string;
+  /** ISO 8601 to the second, as REST's `pushed_at`. */
+  pushedAt: string;
   refs: Map<string, string>;
   store: ObjectStore;
   /** Commits GitHub signed (and the REST API reports as verified). */
@@ -312,6 +314,7 @@ export function githubSchema(): Schema<GraphqlContext> {
           isPrivate: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.private },
           isFork: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.fork },
           isEmpty: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.refs.size === 0 },
+          pushedAt: { type: "DateTime", resolve: (r: GraphqlRepo) => r.pushedAt },
           defaultBranchRef: { type: "Ref", resolve: (r: GraphqlRepo) => refSource(r, `refs/heads/${r.defaultBranch}`) },
           ref: {
             type: "Ref",

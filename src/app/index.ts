@@ -15,8 +15,8 @@ import { RedisJobQueue } from "../jobs/redis-queue.js";
 import { parseInterval, startSchedule } from "../jobs/schedule.js";
 import type { JobQueue, KeyValueStore } from "../jobs/types.js";
 import { RegistryClient, registryOptionsFromEnv } from "../registry/client.js";
-import { parseTimeout, setting } from "../registry/options.js";
-import { MemoResolver, SharedCacheResolver } from "../registry/shared.js";
+import { parseTimeout, retiredSettings, setting } from "../registry/options.js";
+import { MemoResolver, SharedRunResolver } from "../registry/shared.js";
 import type { Resolver } from "../registry/types.js";
 import { MemoryStore, RedisStore } from "../state/store.js";
 import { canRunCommands, HELP, isBot, parseCommand } from "./commands.js";
@@ -30,8 +30,11 @@ export interface ScanJob extends ScanRequest {
   recreate: boolean;
   /** Issues or PRs waiting for a summary reply. */
   replyTo: number[];
-  /** The drift check this job belongs to: its registry answers are shared by the whole check. */
-  checkId?: string;
+  /**
+   * The run of many repositories this job belongs to (a drift check, an installation's scan): its registry answers
+   * are shared by that run's jobs, and only by them. Without it the job is a run of its own.
+   */
+  runId?: string;
   /** The webhook delivery that asked for it, for the logs. */
   delivery?: string;
 }
@@ -54,7 +57,7 @@ export interface AppOptions {
   onDriftCheck?: (run: () => Promise<void>) => void;
 }
 
-/** Drift-check memos older than this are dropped: a check is long over by then. */
+/** A run's memo unused for this long is dropped: the run is over by then. */
 const MEMO_TTL_MS = 30 * 60 * 1000;
 
 /**
@@ -160,25 +163,31 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       ? new RedisStore({ redis, prefix: "digest-pin:state:" })
       : new MemoryStore({ maxEntries: 50_000 });
     const states = new RepoStateCache(store);
-    const registryOptions = registryOptionsFromEnv(env);
+    for (const message of retiredSettings(env)) log.warn(message);
     const scanTimeout = setting(env, "DIGEST_PIN_SCAN_TIMEOUT");
     const scanTimeoutMs =
       options.scanTimeoutMs ?? (scanTimeout === undefined ? undefined : parseTimeout(scanTimeout, "DIGEST_PIN_SCAN_TIMEOUT"));
     const client =
       options.resolver ??
       new RegistryClient({
-        ...registryOptions,
+        ...registryOptionsFromEnv(env),
         onRequest: (info) => metrics.registryRequest(info),
       });
-    // Replicas share registry answers for as long as one process would keep them.
-    const resolver = redis ? new SharedCacheResolver(client, store, registryOptions.cacheTtlMs ?? 300_000) : client;
-    const memos = new Map<string, { resolver: MemoResolver; at: number }>();
-    const resolverFor = (checkId: string | undefined): Resolver => {
-      if (!checkId) return resolver;
+    // Every run reads each tag it needs from its registry, because a tag can move at any moment: a command's or a
+    // push's job gets a memo of its own, and the jobs of a drift check or of an installation's scan share their run's
+    // (each distinct question asked once for the fleet; with Redis, once for the replicas running its jobs). Nothing
+    // is carried over to the next run.
+    const runs = new Map<string, { resolver: MemoResolver; at: number }>();
+    const resolverFor = (job: ScanJob): Resolver => {
+      if (!job.runId) return new MemoResolver(client);
       const now = Date.now();
-      for (const [id, memo] of memos) if (now - memo.at > MEMO_TTL_MS) memos.delete(id);
-      let memo = memos.get(checkId);
-      if (!memo) memos.set(checkId, (memo = { resolver: new MemoResolver(resolver), at: now }));
+      for (const [id, memo] of runs) if (now - memo.at > MEMO_TTL_MS) runs.delete(id);
+      let memo = runs.get(job.runId);
+      if (!memo) {
+        const shared = redis ? new SharedRunResolver(client, store, job.runId, MEMO_TTL_MS) : client;
+        runs.set(job.runId, (memo = { resolver: new MemoResolver(shared), at: now }));
+      }
+      memo.at = now; // a run still going keeps its memo, however long its writes take
       return memo.resolver;
     };
     const conditional = new MemoryConditionalCache();
@@ -195,7 +204,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         repository: `${job.owner}/${job.repo}`,
         installation: job.installationId,
         ...(job.delivery ? { delivery: job.delivery } : {}),
-        ...(job.checkId ? { check: job.checkId } : {}),
+        ...(job.runId ? { run: job.runId } : {}),
       });
       const octokit = (await probot.auth(job.installationId)) as Octokit;
       prepare(octokit, `installation:${job.installationId}`);
@@ -203,7 +212,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       try {
         const login = await botLogin();
         const outcome = await scanRepository(octokit, job, {
-          resolver: resolverFor(job.checkId),
+          resolver: resolverFor(job),
           botLogin: login,
           bot: async () => ({ login, id: await botId(octokit, login) }),
           states,
@@ -253,6 +262,8 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
         recreate: a.recreate || b.recreate,
         configTouched: Boolean(a.configTouched || b.configTouched),
         drift: Boolean(a.drift && b.drift),
+        // Merged with a command or a push (a run of its own), the job reads afresh; of two runs, the later one's.
+        runId: a.runId && b.runId ? b.runId : undefined,
         replyTo: [...a.replyTo, ...b.replyTo],
       }),
       run,
@@ -277,7 +288,7 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
     };
 
     const driftCheck = async () => {
-      const checkId = randomUUID();
+      const runId = randomUUID();
       const targets = await listFleet(probot, {
         log,
         // Per installation: every installation lists the same URL (/installation/repositories), and a shared entry
@@ -293,12 +304,12 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
           recreate: false,
           replyTo: [],
           drift: true,
-          checkId,
+          runId,
           defaultBranch: r.defaultBranch,
           pushedAt: r.pushedAt,
         });
       }
-      log.info({ repositories: targets.length, checkId }, "drift check queued");
+      log.info({ repositories: targets.length, run: runId }, "drift check queued");
     };
     options.onDriftCheck?.(driftCheck);
     startSchedule({
@@ -312,7 +323,9 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
     probot.on(["installation.created", "installation_repositories.added"], async (context) => {
       const payload = context.payload;
       const repos = "repositories_added" in payload ? payload.repositories_added : (payload.repositories ?? []);
-      for (const r of repos) await enqueue(payload.installation.id, r.full_name, { delivery: context.id });
+      // One run for the delivery's repositories: each distinct tag is read once for all of them.
+      const runId = randomUUID();
+      for (const r of repos) await enqueue(payload.installation.id, r.full_name, { delivery: context.id, runId });
     });
 
     probot.on("push", async (context) => {

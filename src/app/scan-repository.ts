@@ -164,7 +164,8 @@ async function scanWithin(
   const wrote = sync.action === "opened" || sync.action === "updated" || sync.action === "closed";
   await services.states?.set(installationId, owner, repo, {
     v: 1,
-    pushedAt: request.pushedAt ?? null,
+    // As read with the files: a scan from a webhook (which knows no pushed_at) also makes the next drift check cheap.
+    pushedAt: snapshot.pushedAt ?? request.pushedAt ?? null,
     defaultBranch: snapshot.branch,
     files,
     fingerprint: fingerprint(files, resolutions),

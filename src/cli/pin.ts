@@ -13,6 +13,7 @@ import type { Values } from "./args.js";
 import type { CommandLineRun } from "./main.js";
 import { outputFormat, warnSkippedFiles, type Context, type Format } from "./context.js";
 import { clientFromFlags, forCli } from "./registry.js";
+import { MemoResolver } from "../registry/shared.js";
 
 /** An argument as a POSIX shell reads it back: bare when plain, else in single quotes. */
 function shellWord(arg: string): string {
@@ -90,7 +91,8 @@ export async function pinCommand(line: CommandLineRun, { io, env, deps }: Contex
     let { plan: result } = await runEngine({
       files,
       config,
-      resolver: client,
+      // One run: each distinct tag is read from its registry once, however many references and pins share it.
+      resolver: new MemoResolver(client),
       base: found.base,
       ...(progress ? { onProgress: progress } : {}),
     });

@@ -41,6 +41,8 @@ export interface RepoSnapshot {
   botBranchHead: string | null;
   /** What GitHub says of that head commit: who made it, its signature, its parents. */
   botBranchCommit: BotBranchCommit | null;
+  /** The repository's `pushed_at` when it was read (the same instant as `headSha`), or null. */
+  pushedAt: string | null;
   /** Pull requests from the bot branch, newest first. */
   pulls: BotPull[];
 }
@@ -112,6 +114,7 @@ export async function readRepository(
     skipped: [],
     botBranchHead: state.botBranchHead,
     botBranchCommit: state.botBranchCommit,
+    pushedAt: state.pushedAt,
     pulls: state.pulls,
   };
   const chosen: TreeEntry[] = [];

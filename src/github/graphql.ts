@@ -88,6 +88,8 @@ export interface RepoState {
   disabled: boolean;
   /** No commits at all: `defaultBranch` and `config` are null. */
   empty: boolean;
+  /** When the repository was last pushed to (REST's `pushed_at`), as GitHub wrote it; null when it does not say. */
+  pushedAt: string | null;
   defaultBranch: { name: string; headSha: string; treeSha: string } | null;
   /**
    * `.github/digest-pin.yml` at the default branch head, or null when there is none (or it is not a file). A file
@@ -115,6 +117,7 @@ export const REPO_STATE_QUERY = `query DigestPinRepoState($owner: String!, $name
     isArchived
     isDisabled
     isEmpty
+    pushedAt
     defaultBranchRef {
       name
       target {
@@ -230,6 +233,7 @@ interface RepoStateAnswer {
     isArchived: boolean;
     isDisabled: boolean;
     isEmpty: boolean;
+    pushedAt?: string | null;
     defaultBranchRef: { name: string; target: { oid: string; tree?: { oid: string } } | null } | null;
     config: BlobNode | null;
     botRef: {
@@ -362,6 +366,7 @@ export async function fetchRepoState(
     archived: repo.isArchived,
     disabled: repo.isDisabled,
     empty: repo.isEmpty,
+    pushedAt: repo.pushedAt ?? null,
     defaultBranch,
     config,
     botBranch,

@@ -56,13 +56,21 @@ async function createCommit(octokit: Octokit, { owner, repo }: RepoRef, snapshot
     const file = snapshot.files.find((f) => f.path === path);
     if (!file) throw new Error(`internal: no content for ${path}`);
     const content = applyEdits(file.content, editsFor(plan.changes, path));
+    const mode = file.mode as "100644";
+    // Text that is exactly UTF-8 goes inside the tree: a write less per file, against GitHub's pacing of writes (one a
+    // second) and its budget of content creation (500 an hour). Other bytes need a blob of their own.
+    const text = content.toString("utf8");
+    if (Buffer.from(text, "utf8").equals(content)) {
+      tree.push({ path, mode, type: "blob" as const, content: text });
+      continue;
+    }
     const { data: blob } = await octokit.rest.git.createBlob({
       owner,
       repo,
       content: content.toString("base64"),
       encoding: "base64",
     });
-    tree.push({ path, mode: file.mode as "100644", type: "blob" as const, sha: blob.sha });
+    tree.push({ path, mode, type: "blob" as const, sha: blob.sha });
   }
   const { data: newTree } = await octokit.rest.git.createTree({ owner, repo, base_tree: snapshot.treeSha, tree });
   const { data: commit } = await octokit.rest.git.createCommit({

@@ -1,9 +1,10 @@
-// The registry client: a tag → the digest its registry serves now, with one HEAD per distinct tag (Docker Hub does
-// not count HEADs against its pull limit), a GET only when a digest header is missing, platforms are wanted, or a
-// single-platform pin must follow its platform into a new index. Every resolution has one deadline for all its
-// requests (HEAD, GET, token, retries, redirects); work shared by several resolutions (a tag lookup, a manifest, a
-// token) bounds its own time, each caller stops waiting for it at its own deadline, and a lookup nobody waits for any
-// more is stopped.
+// The registry client: a tag → the digest its registry serves now, with one HEAD per lookup (Docker Hub does not
+// count HEADs against its pull limit), a GET only when a digest header is missing, platforms are wanted, or a
+// single-platform pin must follow its platform into a new index. Tags are read from the registry every time (a run
+// remembers its own answers: MemoResolver in shared.ts); only what a digest names, which never changes, is cached.
+// Every resolution has one deadline for all its requests (HEAD, GET, token, retries, redirects); work shared by
+// several resolutions (a tag lookup, a manifest, a token) bounds its own time, each caller stops waiting for it at its
+// own deadline, and a lookup nobody waits for any more is stopped.
 
 import { Agent } from "undici";
 import type { Dispatcher } from "undici";
@@ -50,8 +51,7 @@ export { registryOptionsFromEnv, RegistryConfigError } from "./options.js";
 export type { RegistryClientOptions, RegistryRequestInfo } from "./options.js";
 
 export interface RegistryStats extends TransportStats {
-  cache: { hits: number; misses: number; entries: number };
-  /** Resolutions that joined an identical one already in flight instead of asking the registry again. */
+  /** Tag lookups that joined an identical one already in flight instead of asking the registry again. */
   coalesced: number;
 }
 
@@ -97,7 +97,6 @@ export class RegistryClient implements Resolver {
   private readonly ownAgent: Agent | undefined;
   private readonly mirrors: ReadonlyMap<string, string>;
   private readonly maxManifestBytes: number;
-  private readonly tags: TtlCache<string, Resolution>;
   private readonly manifests = new TtlCache<string, Manifest>(IMMUTABLE_TTL_MS, 5_000);
   private readonly configs = new TtlCache<string, PlatformSpec | null>(IMMUTABLE_TTL_MS, 5_000);
   private readonly tagLookups = new Inflight<string, Resolution>();
@@ -107,14 +106,11 @@ export class RegistryClient implements Resolver {
   private credentialStore: Promise<CredentialStore> | undefined;
   private readonly helpers: CredentialHelpers;
   private readonly referenceTimeoutMs: number;
-  private hits = 0;
-  private misses = 0;
 
   constructor(private readonly options: RegistryClientOptions = {}) {
     this.policy = new HostPolicy(options.insecureRegistries ?? []);
     this.mirrors = options.mirrors ?? new Map();
     this.maxManifestBytes = options.maxManifestBytes ?? 4 * MIB;
-    this.tags = new TtlCache(options.cacheTtlMs ?? 5 * 60 * 1000);
     const connectTimeoutMs = options.timeouts?.connectMs ?? 10_000;
     const perHostConcurrency = options.perHostConcurrency ?? REGISTRY_DEFAULTS.perHostConcurrency;
     this.referenceTimeoutMs = options.timeouts?.referenceMs ?? REGISTRY_DEFAULTS.referenceTimeoutMs;
@@ -171,19 +167,9 @@ export class RegistryClient implements Resolver {
     signal: AbortSignal,
   ): Promise<Resolution> {
     const key = `${ref.registry}/${ref.repository}:${tag}`;
-    let resolution = this.tags.get(key);
-    if (resolution) {
-      this.hits++;
-    } else {
-      this.misses++;
-      const lookup = (shared: AbortSignal) =>
-        this.withinBudget(shared, async (own) => {
-          const found = await this.lookupTag(target, tag, what, own);
-          this.tags.set(key, found);
-          return found;
-        });
-      resolution = await this.tagLookups.run(key, lookup, signal);
-    }
+    // Asked of the registry each time: a tag moves. Identical lookups in flight at once share one request.
+    const lookup = (shared: AbortSignal) => this.withinBudget(shared, (own) => this.lookupTag(target, tag, what, own));
+    const resolution = await this.tagLookups.run(key, lookup, signal);
 
     const current = options.currentDigest;
     if (current && isValidDigest(current) && current !== resolution.digest && isIndexType(resolution.mediaType)) {
@@ -301,13 +287,9 @@ export class RegistryClient implements Resolver {
     return { digest, mediaType: (await this.manifestByDigest(target, digest, what, signal)).mediaType };
   }
 
-  /** Requests sent so far, by kind and host, and how often the cache and coalescing saved one. */
+  /** Requests sent so far, by kind and host, and how often coalescing saved one. */
   stats(): RegistryStats {
-    return {
-      ...this.transport.stats(),
-      cache: { hits: this.hits, misses: this.misses, entries: this.tags.size },
-      coalesced: this.tagLookups.joined,
-    };
+    return { ...this.transport.stats(), coalesced: this.tagLookups.joined };
   }
 
   /**
@@ -315,7 +297,6 @@ export class RegistryClient implements Resolver {
    * in flight fail at once rather than holding the close for the rest of their budgets.
    */
   async close(): Promise<void> {
-    this.tags.clear();
     this.manifests.clear();
     await this.ownAgent?.destroy();
   }

@@ -32,8 +32,6 @@ export interface RegistryClientOptions {
   dispatcher?: Dispatcher;
   /** Extra trusted CA certificates (PEM) for the client's own Agent, e.g. a private registry's self-signed one. */
   ca?: string | Buffer | ReadonlyArray<string | Buffer>;
-  /** How long a tag's resolution is reused; default 5 minutes, 0 disables the cache. */
-  cacheTtlMs?: number;
   timeouts?: {
     /** TCP + TLS connection; default 10 s. */
     connectMs?: number;
@@ -166,7 +164,7 @@ export function parseTimeout(value: string, name: string): number {
 
 /**
  * The registry options an operator sets in the environment: DIGEST_PIN_INSECURE_REGISTRIES,
- * DIGEST_PIN_REGISTRY_MIRRORS, DIGEST_PIN_CACHE_TTL, DIGEST_PIN_REFERENCE_TIMEOUT (one reference's budget),
+ * DIGEST_PIN_REGISTRY_MIRRORS, DIGEST_PIN_REFERENCE_TIMEOUT (one reference's budget),
  * DIGEST_PIN_REGISTRY_CONCURRENCY (requests in flight over all registries), and the credentials file
  * (REGISTRY_AUTH_FILE, else $DOCKER_CONFIG/config.json, else ~/.docker/config.json). Throws RegistryConfigError on
  * malformed values.
@@ -178,8 +176,6 @@ export function registryOptionsFromEnv(env: NodeJS.ProcessEnv): RegistryClientOp
     authFile: defaultAuthFile(env),
     credentialHelpers: { env },
   };
-  const ttl = setting(env, "DIGEST_PIN_CACHE_TTL");
-  if (ttl !== undefined) options.cacheTtlMs = parseDuration(ttl, "DIGEST_PIN_CACHE_TTL");
   const referenceTimeout = setting(env, "DIGEST_PIN_REFERENCE_TIMEOUT");
   if (referenceTimeout !== undefined) {
     options.timeouts = { referenceMs: parseTimeout(referenceTimeout, "DIGEST_PIN_REFERENCE_TIMEOUT") };
@@ -189,4 +185,20 @@ export function registryOptionsFromEnv(env: NodeJS.ProcessEnv): RegistryClientOp
     options.maxConcurrency = parsePositiveInteger(concurrency, "DIGEST_PIN_REGISTRY_CONCURRENCY");
   }
   return options;
+}
+
+/**
+ * Settings that are still set but no longer do anything, each with what to tell the operator.
+ *
+ * @example retiredSettings({ DIGEST_PIN_CACHE_TTL: "300" }) // → ["DIGEST_PIN_CACHE_TTL is no longer read: …"]
+ */
+export function retiredSettings(env: NodeJS.ProcessEnv): string[] {
+  const out: string[] = [];
+  if (env.DIGEST_PIN_CACHE_TTL?.trim()) {
+    out.push(
+      "DIGEST_PIN_CACHE_TTL is no longer read: every scan, command and drift check reads each tag from its registry " +
+        "(once per run); only manifests by digest, which never change, are cached. Remove the setting.",
+    );
+  }
+  return out;
 }

@@ -1,5 +1,7 @@
-// Resolver layers: a memo for the length of one drift check (each distinct question asked once for the whole fleet),
-// and a cache shared by replicas through a KeyValueStore (Redis). Failures are never remembered.
+// Resolver layers for one run (a command, a push's scan, an installation's scan, a drift check): a memo that asks each
+// distinct question once for the run, and for a run of many repositories whose jobs spread over replicas, the same
+// memo shared through a KeyValueStore (Redis), keyed by the run. Nothing here outlives its run: a tag moves, and the next run must read it again.
+// Failures are never remembered.
 
 import { Inflight } from "./cache.js";
 import type { KeyValueStore } from "../jobs/types.js";
@@ -12,9 +14,11 @@ function questionKey(ref: ImageReference, options: ResolveOptions = {}): string 
 }
 
 /**
- * Remembers every answer until dropped: one drift check's view of the registries. A question in flight is shared by
- * every repository of the check that asks it: each stops waiting at its own deadline, and the question is dropped
- * once none waits (the client bounds each reference's time on its own).
+ * Remembers every answer until dropped: one run's view of the registries. A question in flight is shared by every
+ * repository of the run that asks it: each stops waiting at its own deadline, and the question is dropped once none
+ * waits (the client bounds each reference's time on its own).
+ *
+ * @example const run = new MemoResolver(client); await run.resolve(ref); await run.resolve(ref); // one HEAD
  */
 export class MemoResolver implements Resolver {
   private readonly answers = new Map<string, Resolution>();
@@ -58,16 +62,23 @@ export class MemoResolver implements Resolver {
   }
 }
 
-/** A tag → digest cache shared by every replica, in front of a registry client. */
-export class SharedCacheResolver implements Resolver {
+/**
+ * One run's answers (a drift check, an installation's scan), shared by every replica that runs a job of it: the first
+ * to ask a question stores the answer under the run's id, the others read it. Another run has another id and reads
+ * the registry afresh. Entries expire after `ttlMs`, long after a run is over.
+ *
+ * @example new MemoResolver(new SharedRunResolver(client, redisStore, runId, 3_600_000))
+ */
+export class SharedRunResolver implements Resolver {
   constructor(
     private readonly inner: Resolver,
     private readonly store: KeyValueStore,
+    private readonly runId: string,
     private readonly ttlMs: number,
   ) {}
 
   async resolve(ref: ImageReference, options?: ResolveOptions): Promise<Resolution> {
-    const key = `digest:${questionKey(ref, options)}`;
+    const key = `digest:run:${this.runId}:${questionKey(ref, options)}`;
     const cached = await this.store.get(key).catch(() => null);
     if (cached) {
       try {

@@ -41,7 +41,7 @@ export async function startApp(options: Pick<AppOptions, "scanner" | "onScanned"
   const gh = await FakeGitHub.start();
   gh.addInstallation(INSTALLATION, { login: OWNER, type: "Organization" });
   const registry = await LocalRegistry.start();
-  const client = new RegistryClient({ insecureRegistries: [registry.host], retryBaseMs: 1, maxRetries: 1, cacheTtlMs: 0 });
+  const client = new RegistryClient({ insecureRegistries: [registry.host], retryBaseMs: 1, maxRetries: 1 });
   const probot = testProbot(unthrottledOctokit(gh.apiUrl), pino({ level: process.env.LOG_LEVEL ?? "silent" }));
   let queue: JobQueue<ScanJob> | undefined;
   await probot.load(createApp({ ...options, resolver: client, onQueue: (q) => (queue = q) }), {
@@ -69,12 +69,12 @@ export async function startApp(options: Pick<AppOptions, "scanner" | "onScanned"
   };
 }
 
-/** The example `installation.created` payload, naming these repositories of the fake. */
-export function installationCreated(gh: FakeGitHub, repos: string[]): Example {
+/** The example `installation.created` payload, naming these repositories of the fake (of `owner`'s installation). */
+export function installationCreated(gh: FakeGitHub, repos: string[], installation = INSTALLATION, owner = OWNER): Example {
   const payload = example("installation", "created");
-  payload.installation = { ...(payload.installation as object), id: INSTALLATION, account: gh.userPayload(OWNER) };
+  payload.installation = { ...(payload.installation as object), id: installation, account: gh.userPayload(owner) };
   payload.repositories = repos.map((name) => {
-    const r = gh.repositoryPayload(OWNER, name) as { id: number; node_id: string; full_name: string; private: boolean };
+    const r = gh.repositoryPayload(owner, name) as { id: number; node_id: string; full_name: string; private: boolean };
     return { id: r.id, node_id: r.node_id, name, full_name: r.full_name, private: r.private };
   });
   return payload;

@@ -84,7 +84,7 @@ async function startFleetApp(gh: FakeGitHub, registry: LocalRegistry): Promise<F
       }),
     ),
   );
-  const client = new RegistryClient({ insecureRegistries: [registry.host], retryBaseMs: 1, maxRetries: 1, cacheTtlMs: 0 });
+  const client = new RegistryClient({ insecureRegistries: [registry.host], retryBaseMs: 1, maxRetries: 1 });
   let queue: JobQueue<ScanJob> | undefined;
   let driftCheck: (() => Promise<void>) | undefined;
   await probot.load(
@@ -239,6 +239,14 @@ describe.skipIf(!availability.available)("drift check", () => {
             : Object.fromEntries(g.listFiles(org, name, BRANCH).map((path) => [path, g.readFile(org, name, BRANCH, path)?.toString()]));
         expect(branchFiles(gh, "north"), name).toEqual(branchFiles(twinGh, "acme"));
       }
+
+      // The installation's scan remembered each repository as read (its pushed_at from the same query): the drift
+      // check right after reads none of them and writes nothing.
+      twinGh.resetCounts();
+      twin.sent.length = 0;
+      await twin.check();
+      expect(twin.sent.filter((s) => s.repo !== null)).toEqual([]);
+      expect(twinGh.calls.filter(isWrite)).toEqual([]);
     } finally {
       await twin.close();
       await twinGh.close();
@@ -249,7 +257,7 @@ describe.skipIf(!availability.available)("drift check", () => {
     // Listed in the first check: 6 active repositories an installation, alternating.
     const order = app.queued.map((j) => j.installationId);
     expect(order).toEqual(Array.from({ length: 12 }, (_, i) => (i % 2 === 0 ? NORTH.id : SOUTH.id)));
-    expect(app.queued.every((j) => j.drift && j.checkId === app.queued[0]?.checkId && j.pushedAt)).toBe(true);
+    expect(app.queued.every((j) => j.drift && j.runId === app.queued[0]?.runId && j.pushedAt)).toBe(true);
     // The order the jobs started in (their first request): no installation waits for the other's whole list.
     const started: string[] = [];
     for (const s of app.sent) if (s.repo && !started.includes(s.repo)) started.push(s.repo);

@@ -6,8 +6,11 @@ import { describe, expect, it } from "vitest";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const READS = /\benv(?:\.([A-Z][A-Z0-9_]+)|\[["']([A-Z][A-Z0-9_]+)["']\]|, ["']([A-Z][A-Z0-9_]+)["']\))/g;
-/** Read, but not settings: where the user's home is, where programs (credential helpers) are found. */
-const NOT_SETTINGS = new Set(["HOME", "PATH"]);
+/**
+ * Read, but not settings: where the user's home is, where programs (credential helpers) are found, and settings that
+ * are retired (read only to warn that they no longer do anything).
+ */
+const NOT_SETTINGS = new Set(["HOME", "PATH", "DIGEST_PIN_CACHE_TTL"]);
 /** Read outside the files scanned below: by @probot/get-private-key, and by Node.js itself. */
 const ALSO_READ = ["PRIVATE_KEY", "PRIVATE_KEY_PATH", "NODE_EXTRA_CA_CERTS"];
 

@@ -68,7 +68,7 @@ export async function startHarness(
 ): Promise<Harness> {
   const gh = await FakeGitHub.start();
   gh.addInstallation(INSTALLATION, { login: OWNER, type: "Organization" });
-  const client = new RegistryClient({ retryBaseMs: 1, maxRetries: 1, cacheTtlMs: 0, ...options.registry });
+  const client = new RegistryClient({ retryBaseMs: 1, maxRetries: 1, ...options.registry });
   const raw: string[] = [];
   const logs: LogLine[] = [];
   const sink = new Writable({

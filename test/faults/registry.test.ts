@@ -30,7 +30,7 @@ describe("the registry client over real sockets", () => {
   let bad: BadRegistry;
   let client: RegistryClient | undefined;
   const make = (options: RegistryClientOptions = {}) =>
-    (client = new RegistryClient({ insecureRegistries: [bad.host], retryBaseMs: 1, cacheTtlMs: 0, ...options }));
+    (client = new RegistryClient({ insecureRegistries: [bad.host], retryBaseMs: 1, ...options }));
 
   beforeAll(async () => {
     bad = await BadRegistry.start();

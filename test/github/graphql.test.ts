@@ -88,6 +88,7 @@ describe("fetchRepoState", () => {
       archived: false,
       disabled: false,
       empty: false,
+      pushedAt: gh.repositoryPayload("acme", "web").pushed_at,
       defaultBranch: { name: "main", headSha: main, treeSha: gh.getCommit("acme", "web", main)?.tree },
       config: {
         oid: hashObject("blob", Buffer.from("schedule: daily\nignorePaths: [vendor/**]\n")),
@@ -165,6 +166,7 @@ describe("fetchRepoState", () => {
       archived: false,
       disabled: false,
       empty: true,
+      pushedAt: gh.repositoryPayload("acme", "empty").pushed_at,
       defaultBranch: null,
       config: null,
       botBranch: BOT,

@@ -576,6 +576,36 @@ describe("HTTP behaviour", () => {
   });
 });
 
+describe("secondary rate limits", () => {
+  it("answers 403 with retry-after past a limit, as GitHub does, and records which limit", async () => {
+    await fake.close();
+    fake = await FakeGitHub.start({ secondaryLimits: { restPointsPerMinute: 12, contentPerMinute: 1 } });
+    setup();
+    const gh = await installationClient(1);
+    fake.resetCounts();
+    await gh.rest.git.createBlob({ owner: "acme", repo: "web", content: "one" }); // 5 points, 1 creation
+    await expectStatus(gh.rest.git.createBlob({ owner: "acme", repo: "web", content: "two" }), 403, /secondary rate limit/);
+    for (let i = 0; i < 7; i++) await gh.rest.repos.get({ owner: "acme", repo: "web" }); // 12 points
+    const refused = await gh.rest.repos.get({ owner: "acme", repo: "web" }).catch((e: { status: number; response: { headers: Record<string, string> } }) => e);
+    expect(refused).toMatchObject({ status: 403 });
+    expect(Number((refused as { response: { headers: Record<string, string> } }).response.headers["retry-after"])).toBeGreaterThan(0);
+    expect(fake.calls.map((c) => c.secondaryLimit ?? c.status)).toEqual([201, "content-minute", 200, 200, 200, 200, 200, 200, 200, "rest-points"]);
+  });
+
+  it("counts requests in flight, the latency included", async () => {
+    await fake.close();
+    fake = await FakeGitHub.start({ latencyMs: 100, secondaryLimits: { concurrency: 3 } });
+    setup();
+    const gh = await installationClient(1);
+    fake.resetCounts();
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => gh.rest.repos.get({ owner: "acme", repo: "web" }).then((r) => r.status, (e: { status: number }) => e.status)),
+    );
+    expect(answers.filter((s) => s === 200)).toHaveLength(3);
+    expect(fake.calls.filter((c) => c.secondaryLimit === "concurrency")).toHaveLength(3);
+  });
+});
+
 describe("with Probot", () => {
   it("serves Probot's app auth, installation token and config plugin", async () => {
     setup({ ".github/digest-pin.yml": "schedule: daily\n" });

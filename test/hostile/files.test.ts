@@ -320,6 +320,8 @@ describe("hostile files in a repository, through the app", () => {
     expect(h.gh.readFile(OWNER, "odd", branch, "heredoc/Dockerfile")?.toString()).toBe(
       heredoc.replace("team/app:1\n", `team/app:1@${digest}\n`),
     );
+    // The invalid UTF-8 needed a blob of its own; the valid text went inside the tree (one write less).
+    expect(h.gh.calls.filter((c) => c.route === "POST /repos/{owner}/{repo}/git/blobs")).toHaveLength(1);
     // Only the registry was contacted, and only for the one image.
     expect(new Set(bad.requests.map((r) => r.path))).toEqual(new Set(["/v2/team/app/manifests/1"]));
   });

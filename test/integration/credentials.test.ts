@@ -71,7 +71,6 @@ describe.skipIf(!availability.available).each(layouts)("credentials never cross 
       insecureRegistries: [...new Set([victim.host, hostile.host, realmHost])],
       authFile,
       retryBaseMs: 10,
-      cacheTtlMs: 0,
     });
   });
   afterAll(async () => {

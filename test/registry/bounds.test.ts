@@ -72,7 +72,7 @@ const start = async (...args: Parameters<typeof server>) => {
   return s;
 };
 const client = (options: RegistryClientOptions) => {
-  const c = new RegistryClient({ cacheTtlMs: 0, retryBaseMs: 1, ...options });
+  const c = new RegistryClient({ retryBaseMs: 1, ...options });
   clients.push(c);
   return c;
 };

@@ -208,7 +208,7 @@ describe("ghcr.io", () => {
       req.path.startsWith("/token?") ? { status: 200, body: { token: "anon", expires_in: 2 } } : undefined;
     ghcr.tag("acme/tool", "v1", ghcr.addIndex(["linux/amd64"]).digest);
     ghcr.tag("acme/tool", "v2", ghcr.addIndex(["linux/amd64"], "v2").digest);
-    const c = makeClient({ cacheTtlMs: 0 });
+    const c = makeClient();
     await c.resolve(ref("ghcr.io/acme/tool:v1"));
     await c.resolve(ref("ghcr.io/acme/tool:v2"));
     // Within its lifetime (2 s less a 10 % safety margin) the token serves every repository of the realm.
@@ -491,32 +491,44 @@ describe("mirrors", () => {
   });
 });
 
-describe("cache and coalescing", () => {
-  it("looks up each distinct tag once however many concurrent resolutions, then serves from the cache", async () => {
+describe("reading tags, caching what digests name", () => {
+  it("looks up each distinct tag once however many concurrent resolutions, and reads it again afterwards", async () => {
     net = new MockNet();
     const reg = new FakeRegistry(net, "https://reg.example.com");
     for (let i = 0; i < 5; i++) reg.tag("team/app", `v${i}`, reg.addPlatformManifest("linux/amd64", String(i)));
     const c = makeClient();
     const refs = Array.from({ length: 100 }, (_, i) => ref(`reg.example.com/team/app:v${i % 5}`));
     await Promise.all(refs.map((r) => c.resolve(r)));
+    expect(c.stats().requests.head).toBe(5);
+    expect(c.stats().coalesced).toBe(95);
+    // A tag can move at any moment: a later question is a new lookup (a run remembers its own, in MemoResolver).
     await Promise.all(refs.map((r) => c.resolve(r)));
     const s = c.stats();
-    expect(s.requests.head).toBe(5);
-    expect(s.coalesced).toBe(95);
-    expect(s.cache.hits).toBe(100);
-    expect(s.byHost["reg.example.com"]).toEqual({ head: 5, get: 0, token: 0 });
+    expect(s.requests.head).toBe(10);
+    expect(s.byHost["reg.example.com"]).toEqual({ head: 10, get: 0, token: 0 });
   });
 
-  it("expires entries after cacheTtlMs", async () => {
+  it("answers a moved tag with its new digest at once", async () => {
     net = new MockNet();
     const reg = new FakeRegistry(net, "https://reg.example.com");
-    reg.tag("team/app", "1", reg.addPlatformManifest("linux/amd64"));
-    const c = makeClient({ cacheTtlMs: 30 });
-    await c.resolve(ref("reg.example.com/team/app:1"));
-    await c.resolve(ref("reg.example.com/team/app:1"));
-    await new Promise((r) => setTimeout(r, 50));
-    await c.resolve(ref("reg.example.com/team/app:1"));
-    expect(c.stats().requests.head).toBe(2);
+    const before = reg.addPlatformManifest("linux/amd64", "before");
+    const after = reg.addPlatformManifest("linux/amd64", "after");
+    reg.tag("team/app", "1", before);
+    const c = makeClient();
+    expect((await c.resolve(ref("reg.example.com/team/app:1"))).digest).toBe(before);
+    reg.tag("team/app", "1", after);
+    expect((await c.resolve(ref("reg.example.com/team/app:1"))).digest).toBe(after);
+  });
+
+  it("keeps what a digest names: an index read once serves every later question about it", async () => {
+    net = new MockNet();
+    const reg = new FakeRegistry(net, "https://reg.example.com");
+    reg.tag("team/app", "1", reg.addIndex(["linux/amd64", "linux/arm64/v8"]).digest);
+    const c = makeClient();
+    for (let i = 0; i < 3; i++) {
+      expect((await c.resolve(ref("reg.example.com/team/app:1"), { withPlatforms: true })).platforms).toHaveLength(2);
+    }
+    expect(c.stats().requests).toMatchObject({ head: 3, get: 1 });
   });
 
   it("keeps at most perHostConcurrency requests in flight per host", async () => {

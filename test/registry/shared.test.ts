@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KeyValueStore } from "../../src/jobs/types.js";
 import type { ImageReference } from "../../src/reference.js";
 import { RegistryClient } from "../../src/registry/client.js";
-import { MemoResolver, SharedCacheResolver } from "../../src/registry/shared.js";
+import { MemoResolver, SharedRunResolver } from "../../src/registry/shared.js";
 import { RegistryError, type Resolution, type ResolveOptions, type Resolver } from "../../src/registry/types.js";
 import { MemoryStore } from "../../src/state/store.js";
 import { LocalRegistry, registryAvailability } from "../../bench/harness/registry.js";
@@ -207,16 +207,16 @@ class SpyStore implements KeyValueStore {
   }
 }
 
-describe("SharedCacheResolver", () => {
-  it("serves a second client (another replica) from the store, until the entry expires", async () => {
+describe("SharedRunResolver", () => {
+  it("serves another replica's job of the same check from the store, until the entry expires", async () => {
     let now = 1_000;
     const store = new MemoryStore({ now: () => now });
     const innerA = new RecordingResolver();
     const innerB = new RecordingResolver();
     innerA.digests.set("team/a:1", digestOf(7));
     innerB.digests.set("team/a:1", digestOf(8)); // would answer differently: shows where an answer came from
-    const a = new SharedCacheResolver(innerA, store, 60_000);
-    const b = new SharedCacheResolver(innerB, store, 60_000);
+    const a = new SharedRunResolver(innerA, store, "check-1", 60_000);
+    const b = new SharedRunResolver(innerB, store, "check-1", 60_000);
     const first = await a.resolve(ref("team/a"), { withPlatforms: true });
     expect(await b.resolve(ref("team/a"), { withPlatforms: true })).toEqual(first);
     expect(innerB.calls).toHaveLength(0);
@@ -229,17 +229,27 @@ describe("SharedCacheResolver", () => {
     expect(innerA.calls).toHaveLength(1);
   });
 
+  it("never answers another check from this one's answers: the next check reads the registry", async () => {
+    const store = new MemoryStore();
+    const inner = new RecordingResolver();
+    inner.digests.set("team/a:1", digestOf(7));
+    expect((await new SharedRunResolver(inner, store, "check-1", 60_000).resolve(ref("team/a"))).digest).toBe(digestOf(7));
+    inner.digests.set("team/a:1", digestOf(8)); // the tag moved
+    expect((await new SharedRunResolver(inner, store, "check-2", 60_000).resolve(ref("team/a"))).digest).toBe(digestOf(8));
+    expect(inner.calls).toHaveLength(2);
+  });
+
   it("never caches errors", async () => {
     const store = new SpyStore(new MemoryStore());
     const innerA = new RecordingResolver();
     innerA.failure = new RegistryError("NOT_FOUND", "no such tag", 404);
-    const a = new SharedCacheResolver(innerA, store, 60_000);
+    const a = new SharedRunResolver(innerA, store, "check-1", 60_000);
     await expect(a.resolve(ref("team/a"))).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect(store.keys.size).toBe(0);
     innerA.failure = new RegistryError("RATE_LIMITED", "429", 429);
     await expect(a.resolve(ref("team/a"))).rejects.toMatchObject({ code: "RATE_LIMITED" });
     const innerB = new RecordingResolver();
-    const b = new SharedCacheResolver(innerB, store, 60_000);
+    const b = new SharedRunResolver(innerB, store, "check-1", 60_000);
     expect((await b.resolve(ref("team/a"))).digest).toBe(digestOf(1));
     expect(innerB.calls).toHaveLength(1);
     expect(store.keys.size).toBe(1);
@@ -248,7 +258,7 @@ describe("SharedCacheResolver", () => {
   it("treats a damaged entry as a miss and works on without its store", async () => {
     const store = new SpyStore(new MemoryStore());
     const inner = new RecordingResolver();
-    const resolver = new SharedCacheResolver(inner, store, 60_000);
+    const resolver = new SharedRunResolver(inner, store, "check-1", 60_000);
     await resolver.resolve(ref("team/a"));
     const [key] = [...store.keys];
     await store.inner.set(key as string, "{not json");
@@ -281,8 +291,8 @@ describe.skipIf(!availability.available)("MemoResolver over the real client and 
     }
     await registry.requests();
     registry.clearRequests();
-    // No cache of its own: every question the memo lets through reaches the registry.
-    client = new RegistryClient({ insecureRegistries: [registry.host], cacheTtlMs: 0, retryBaseMs: 1, maxRetries: 1 });
+    // The client keeps no tags of its own: every question the memo lets through reaches the registry.
+    client = new RegistryClient({ insecureRegistries: [registry.host], retryBaseMs: 1, maxRetries: 1 });
   });
   afterAll(async () => {
     await client?.close();
