@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { applyEdits } from "../../src/dockerfile/rewrite.js";
 import { scanDockerfile } from "../../src/dockerfile/scan.js";
 import type { FoundReference, ReferenceKind } from "../../src/dockerfile/types.js";
-import { pinnedText } from "../../src/reference.js";
+import { pinnedTextFor } from "../../src/plan.js";
 
 /** Stands for the continuation character until the file is rendered with its escape character. */
 const C = "\u0001";
@@ -185,7 +185,7 @@ function checkInvariants(bytes: Uint8Array, refs: readonly FoundReference[]): vo
 function pinAll(bytes: Uint8Array, refs: readonly FoundReference[], seed: number) {
   const pinned = refs.filter((r) => r.skip === null);
   const digests = pinned.map((_, i) => `sha256:${hex(`${seed}:${i}`)}`);
-  const edits = pinned.map((r, i) => ({ start: r.start, end: r.end, replacement: pinnedText(r.text, digests[i] as string) }));
+  const edits = pinned.map((r, i) => ({ start: r.start, end: r.end, replacement: pinnedTextFor(r, digests[i] as string) }));
   return { pinned, digests, edits, out: applyEdits(bytes, edits) };
 }
 
@@ -216,7 +216,7 @@ describe("generated Dockerfiles", () => {
         const again = scanDockerfile(out);
         checkInvariants(out, again);
         expect(again.map((r) => [r.kind, r.line, r.arg])).toEqual(refs.map((r) => [r.kind, r.line, r.arg]));
-        expect(again.map((r) => r.text)).toEqual(refs.map((r, i) => pinnedText(r.text, digests[i] as string)));
+        expect(again.map((r) => r.text)).toEqual(refs.map((r, i) => pinnedTextFor(r, digests[i] as string)));
         expect(again.map((r) => r.reference?.digest)).toEqual(digests);
         expect(outside(out, again)).toEqual(outside(bytes, refs));
       }),
