@@ -5,14 +5,11 @@
 import { posix } from "node:path";
 import { isMap, isScalar, isSeq, type Node } from "yaml";
 import { lineAt } from "../dockerfile/text.js";
-import type { FoundReference } from "../dockerfile/types.js";
 import { repoPath } from "./build-args.js";
-import { capReferences } from "./cap.js";
-import { MAX_ALIAS_STEPS } from "./limits.js";
-import { mentions, skippedFile } from "./source.js";
+import { mentions } from "./source.js";
 import type { BuildArgUse, ExtractContext, Extraction, Manager } from "./types.js";
 import { composeDefault, composeVariable } from "./variables.js";
-import { readYaml, scalarReference, YamlNav, type YamlFile } from "./yaml.js";
+import { readYaml, scalarReference, walkYaml, YamlNav, type YamlFile } from "./yaml.js";
 
 const NAME = /^(?:docker-)?compose(?:\.[^/]+)?\.ya?ml$/;
 
@@ -49,19 +46,12 @@ function serviceBuildArgs(file: YamlFile, nav: YamlNav, build: Node, path: strin
 
 /** The references and build arguments of a compose file. */
 function extract(content: Uint8Array, context: ExtractContext): Extraction {
-  const read = readYaml(content);
-  if (!read.ok) return skippedFile(read.reason, read.detail);
-  const file = read.file;
-  const references: FoundReference[] = [];
-  const buildArgs: BuildArgUse[] = [];
-  const budget = { steps: MAX_ALIAS_STEPS };
-  for (const doc of file.docs) {
-    const nav = new YamlNav(doc, budget);
-    for (const [, service] of nav.entries(nav.get(doc.contents, "services"))) {
+  return walkYaml(readYaml(content), (file, nav, root, out) => {
+    for (const [, service] of nav.entries(nav.get(root, "services"))) {
       const entries = nav.entries(service);
       const build = nav.resolve(entries.get("build") ?? null);
       if (build !== null) {
-        buildArgs.push(...serviceBuildArgs(file, nav, build, context.path));
+        out.buildArgs.push(...serviceBuildArgs(file, nav, build, context.path));
         continue;
       }
       const found = scalarReference(file, nav, entries.get("image") ?? null, {
@@ -69,11 +59,9 @@ function extract(content: Uint8Array, context: ExtractContext): Extraction {
         inner: composeDefault,
         variable: composeVariable,
       });
-      if (found) references.push(found);
+      if (found) out.references.push(found);
     }
-    if (nav.exhausted) return skippedFile("too-complex", "more aliases and merge keys than digest-pin follows");
-  }
-  return capReferences({ references, buildArgs });
+  });
 }
 
 /** The compose manager. */

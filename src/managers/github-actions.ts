@@ -5,12 +5,10 @@
 import { isScalar, type Node } from "yaml";
 import type { FoundReference } from "../dockerfile/types.js";
 import { listedBuildArgs, repoPath, scriptBuildArgs } from "./build-args.js";
-import { capReferences } from "./cap.js";
-import { MAX_ALIAS_STEPS } from "./limits.js";
-import { mentions, skippedFile } from "./source.js";
+import { mentions } from "./source.js";
 import type { BuildArgUse, ExtractContext, Extraction, Manager } from "./types.js";
 import { actionsExpression } from "./variables.js";
-import { readYaml, scalarReference, YamlNav, type YamlFile } from "./yaml.js";
+import { readYaml, scalarReference, walkYaml, YamlNav, type YamlFile } from "./yaml.js";
 
 const WORKFLOW = /^\.github\/workflows\/[^/]+\.ya?ml$/;
 const DOCKER_PREFIX = "docker://";
@@ -48,35 +46,26 @@ function stepBuildArgs(file: YamlFile, nav: YamlNav, step: Node, path: string): 
 }
 
 function extract(content: Uint8Array, context: ExtractContext): Extraction {
-  const read = readYaml(content);
-  if (!read.ok) return skippedFile(read.reason, read.detail);
-  const file = read.file;
-  const references: FoundReference[] = [];
-  const buildArgs: BuildArgUse[] = [];
-  const budget = { steps: MAX_ALIAS_STEPS };
-  for (const doc of file.docs) {
-    const nav = new YamlNav(doc, budget);
-    for (const [, job] of nav.entries(nav.get(doc.contents, "jobs"))) {
+  return walkYaml(readYaml(content), (file, nav, root, out) => {
+    for (const [, job] of nav.entries(nav.get(root, "jobs"))) {
       const entries = nav.entries(job);
       const container = imageOf(file, nav, entries.get("container") ?? null);
-      if (container) references.push(container);
+      if (container) out.references.push(container);
       for (const [, service] of nav.entries(entries.get("services") ?? null)) {
         const found = imageOf(file, nav, service);
-        if (found) references.push(found);
+        if (found) out.references.push(found);
       }
       for (const step of nav.items(entries.get("steps") ?? null)) {
         const uses = nav.entries(step).get("uses") ?? null;
         const text = nav.string(uses);
         if (text !== null && text.startsWith(DOCKER_PREFIX)) {
           const found = scalarReference(file, nav, uses, { ...options, prefix: DOCKER_PREFIX });
-          if (found) references.push(found);
+          if (found) out.references.push(found);
         }
-        buildArgs.push(...stepBuildArgs(file, nav, step, context.path));
+        out.buildArgs.push(...stepBuildArgs(file, nav, step, context.path));
       }
     }
-    if (nav.exhausted) return skippedFile("too-complex", "more aliases and merge keys than digest-pin follows");
-  }
-  return capReferences({ references, buildArgs });
+  });
 }
 
 /** The GitHub Actions manager. */

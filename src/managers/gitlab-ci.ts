@@ -5,12 +5,10 @@
 import { isScalar, type Node } from "yaml";
 import type { FoundReference } from "../dockerfile/types.js";
 import { repoPath, scriptBuildArgs } from "./build-args.js";
-import { capReferences } from "./cap.js";
-import { MAX_ALIAS_STEPS } from "./limits.js";
-import { mentions, skippedFile } from "./source.js";
+import { mentions } from "./source.js";
 import type { BuildArgUse, ExtractContext, Extraction, Manager } from "./types.js";
 import { shellVariable } from "./variables.js";
-import { readYaml, scalarReference, YamlNav, type YamlFile } from "./yaml.js";
+import { readYaml, scalarReference, walkYaml, YamlNav, type YamlFile } from "./yaml.js";
 
 /** Top-level keys that are not jobs (GitLab's global keywords). */
 const GLOBAL_KEYWORDS = new Set(["default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script", "after_script"]);
@@ -58,25 +56,14 @@ function localIncludes(nav: YamlNav, include: Node | null): string[] {
 }
 
 function extract(content: Uint8Array, context: ExtractContext): Extraction {
-  const read = readYaml(content);
-  if (!read.ok) return skippedFile(read.reason, read.detail);
-  const file = read.file;
-  const references: FoundReference[] = [];
-  const buildArgs: BuildArgUse[] = [];
-  const includes: string[] = [];
-  const budget = { steps: MAX_ALIAS_STEPS };
-  for (const doc of file.docs) {
-    const nav = new YamlNav(doc, budget);
-    const top = nav.entries(doc.contents);
-    readJob(file, nav, doc.contents as Node | null, context.path, references, buildArgs);
-    readJob(file, nav, top.get("default") ?? null, context.path, references, buildArgs);
-    for (const [name, job] of top) {
-      if (!GLOBAL_KEYWORDS.has(name)) readJob(file, nav, job, context.path, references, buildArgs);
-    }
-    includes.push(...localIncludes(nav, top.get("include") ?? null));
-    if (nav.exhausted) return skippedFile("too-complex", "more aliases and merge keys than digest-pin follows");
-  }
-  return capReferences({ references, buildArgs, ...(includes.length > 0 ? { includes } : {}) });
+  return walkYaml(readYaml(content), (file, nav, root, out) => {
+    const top = nav.entries(root);
+    const job = (node: Node | null) => readJob(file, nav, node, context.path, out.references, out.buildArgs);
+    job(root);
+    job(top.get("default") ?? null);
+    for (const [name, node] of top) if (!GLOBAL_KEYWORDS.has(name)) job(node);
+    out.includes.push(...localIncludes(nav, top.get("include") ?? null));
+  });
 }
 
 /** The GitLab CI manager. */

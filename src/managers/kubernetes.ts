@@ -5,12 +5,10 @@
 
 import { isMap, isScalar, visit, type Node, type Scalar, type YAMLMap } from "yaml";
 import type { FoundReference } from "../dockerfile/types.js";
-import { capReferences } from "./cap.js";
-import { MAX_ALIAS_STEPS } from "./limits.js";
 import { mentions, referenceAt, skippedFile } from "./source.js";
 import type { ExtractContext, Extraction, Manager } from "./types.js";
 import { shellVariable } from "./variables.js";
-import { readYaml, scalarReference, scalarSite, YamlNav, type YamlFile } from "./yaml.js";
+import { readYaml, scalarReference, scalarSite, walkYaml, type YamlFile, type YamlNav } from "./yaml.js";
 
 const DIRECTORIES = new Set([
   "k8s",
@@ -128,38 +126,33 @@ function digestSite(file: YamlFile, nav: YamlNav, entry: YAMLMap): FoundReferenc
   return { start: at, end: at, before: `${eol}${" ".repeat(keyStart - lineStart)}digest: `, after: "" };
 }
 
+/** Documents worth parsing: those that may name an image, or hold templating (a Service or Role needs no parse). */
+const worthParsing = (document: string) => document.includes("image") || document.includes("{{");
+
 function extract(content: Uint8Array, context: ExtractContext): Extraction {
-  const read = readYaml(content);
+  const read = readYaml(content, worthParsing);
   if (!read.ok && read.reason === "too-large") return skippedFile(read.reason, read.detail);
   const text = read.ok ? read.file.src.text : Buffer.from(content).toString("latin1");
   if (templated(context.path, text, read.ok ? read.file : null)) {
     return skippedFile("templated", "Helm templating ({{ }}): the file is not the YAML it renders to");
   }
-  if (!read.ok) return skippedFile(read.reason, read.detail);
-  const file = read.file;
-  const references: FoundReference[] = [];
-  const budget = { steps: MAX_ALIAS_STEPS };
   const isKustomization = KUSTOMIZATION.test(context.path);
-  for (const doc of file.docs) {
-    const nav = new YamlNav(doc, budget);
-    const root = doc.contents as Node | null;
+  return walkYaml(read, (file, nav, root, out) => {
     for (const spec of podSpecs(nav, root)) {
       for (const list of CONTAINER_LISTS) {
         for (const container of nav.items(nav.get(spec, list))) {
           const found = scalarReference(file, nav, nav.entries(container).get("image") ?? null, options);
-          if (found) references.push(found);
+          if (found) out.references.push(found);
         }
       }
     }
     if (isKustomization || nav.string(nav.get(root, "kind")) === "Kustomization") {
       for (const entry of nav.items(nav.get(root, "images"))) {
         const found = kustomizeImage(file, nav, entry);
-        if (found) references.push(found);
+        if (found) out.references.push(found);
       }
     }
-    if (nav.exhausted) return skippedFile("too-complex", "more aliases and merge keys than digest-pin follows");
-  }
-  return capReferences({ references });
+  });
 }
 
 /** Whether a path is a YAML file in a folder that typically holds manifests, or a kustomization. */

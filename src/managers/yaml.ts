@@ -4,9 +4,10 @@
 
 import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node, type Scalar, type YAMLMap } from "yaml";
 import type { FoundReference } from "../dockerfile/types.js";
+import { capReferences } from "./cap.js";
 import { MAX_ALIAS_STEPS, MAX_FLOW_DEPTH, MAX_INDENT, MAX_YAML_BYTES, MAX_YAML_DOCUMENTS, MAX_YAML_NODES } from "./limits.js";
-import { decodeText, referenceAt, unrewritable, type ReferenceOptions, type Site, type TextSource } from "./source.js";
-import type { FileSkipReason } from "./types.js";
+import { decodeText, referenceAt, skippedFile, unrewritable, type ReferenceOptions, type Site, type TextSource } from "./source.js";
+import type { BuildArgUse, Extraction, FileSkipReason } from "./types.js";
 
 export interface YamlFile {
   src: TextSource;
@@ -53,13 +54,37 @@ function shapeProblem(text: string): string | null {
   return null;
 }
 
-/** Document markers at the start of a line: more than the bound, and the file is not parsed. */
-function countDocuments(text: string): number {
-  let count = 1;
+/**
+ * Where the documents of a stream start: at each line that is a `---` marker. YAML forbids such a line inside any
+ * scalar, so splitting there is exact; with directives (`%YAML`) the stream is taken whole.
+ */
+function documentStarts(text: string): number[] {
+  const starts = [0];
   for (let at = text.indexOf("---"); at !== -1; at = text.indexOf("---", at + 3)) {
-    if (at === 0 || text[at - 1] === "\n" || text[at - 1] === "\r") count++;
+    if (at !== 0 && text[at - 1] !== "\n" && text[at - 1] !== "\r") continue;
+    const after = text[at + 3];
+    if (after !== undefined && after !== " " && after !== "\t" && after !== "\n" && after !== "\r") continue;
+    if (at !== 0) starts.push(at);
+    if (starts.length > MAX_YAML_DOCUMENTS) break;
   }
-  return count;
+  return /(?:^|[\r\n])%/.test(text) ? [0] : starts;
+}
+
+/** Parse one stretch of the stream, its nodes' ranges moved to offsets in the whole text. */
+function parseStretch(text: string, start: number, end: number): Document.Parsed[] {
+  const docs = parseAllDocuments(text.slice(start, end), { schema: "failsafe", uniqueKeys: false, prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [];
+  if (start === 0) return list;
+  for (const doc of list) {
+    visit(doc, {
+      Node: (_key, node) => {
+        const range = node.range;
+        if (range) node.range = [range[0] + start, range[1] + start, range[2] + start];
+      },
+    });
+    for (const error of doc.errors) error.pos = [error.pos[0] + start, error.pos[1] + start];
+  }
+  return list;
 }
 
 /** The first error's line, for people. */
@@ -71,24 +96,31 @@ function errorLine(src: TextSource, offset: number | undefined): string {
 }
 
 /**
- * Parse a YAML file (every document), or say why it is not read: too large, not UTF-8, too deeply nested, too many
- * documents, or not valid YAML.
+ * Parse a YAML file (every document, or those `wanted` keeps: a manifest's Services and ConfigMaps need no parse),
+ * or say why it is not read: too large, not UTF-8, too deeply nested, too many nodes or documents, not valid YAML.
  *
  * @example
  * const read = readYaml(Buffer.from("services:\n  web:\n    image: nginx:1.27\n"));
  */
-export function readYaml(bytes: Uint8Array, maxBytes = MAX_YAML_BYTES): YamlRead {
-  const src = decodeText(bytes, maxBytes);
+export function readYaml(bytes: Uint8Array, wanted?: (document: string) => boolean): YamlRead {
+  const src = decodeText(bytes, MAX_YAML_BYTES);
   if ("reason" in src) return { ok: false, ...src };
   const shape = shapeProblem(src.text);
   if (shape !== null) return { ok: false, reason: "too-complex", detail: shape };
-  if (countDocuments(src.text) > MAX_YAML_DOCUMENTS) {
+  const starts = documentStarts(src.text);
+  if (starts.length > MAX_YAML_DOCUMENTS) {
     return { ok: false, reason: "too-complex", detail: `more than ${MAX_YAML_DOCUMENTS} YAML documents` };
   }
   // failsafe: every scalar stays a string as written (a tag `1.10` is not the number 1.1); no duplicate-key check,
-  // which is quadratic in the size of a mapping; aliases are never expanded (nothing is converted to JS).
-  const docs = parseAllDocuments(src.text, { schema: "failsafe", uniqueKeys: false, prettyErrors: false });
-  const list = Array.isArray(docs) ? docs : [];
+  // which is quadratic in the size of a mapping; aliases are never expanded (nothing is converted to JS); aliases
+  // cannot cross documents, so documents can be parsed apart.
+  const list: Document.Parsed[] = [];
+  for (let i = 0; i < starts.length; i++) {
+    const start = starts[i] as number;
+    const end = starts[i + 1] ?? src.text.length;
+    if (wanted && starts.length > 1 && !wanted(src.text.slice(start, end))) continue;
+    list.push(...parseStretch(src.text, start, end));
+  }
   for (const doc of list) {
     const error = doc.errors[0];
     if (error) {
@@ -251,4 +283,37 @@ export function scalarReference(
     }
   }
   return referenceAt(file.src, { start, end, after: site.after }, options);
+}
+
+/** What a manager's walk of one document adds to the file's extraction. */
+export interface YamlFindings {
+  references: FoundReference[];
+  buildArgs: BuildArgUse[];
+  includes: string[];
+}
+
+/**
+ * Walk every document of a read YAML file with one alias budget for the whole file, and make the extraction: the
+ * file skipped when it could not be read or the budget ran out, its references in order otherwise.
+ *
+ * @example
+ * walkYaml(readYaml(bytes), (file, nav, root, out) => { … out.references.push(found) … })
+ */
+export function walkYaml(
+  read: YamlRead,
+  walk: (file: YamlFile, nav: YamlNav, root: Node | null, out: YamlFindings) => void,
+): Extraction {
+  if (!read.ok) return skippedFile(read.reason, read.detail);
+  const out: YamlFindings = { references: [], buildArgs: [], includes: [] };
+  const budget = { steps: MAX_ALIAS_STEPS };
+  for (const doc of read.file.docs) {
+    const nav = new YamlNav(doc, budget);
+    walk(read.file, nav, doc.contents as Node | null, out);
+    if (nav.exhausted) return skippedFile("too-complex", "more aliases and merge keys than digest-pin follows");
+  }
+  return capReferences({
+    references: out.references,
+    ...(out.buildArgs.length > 0 ? { buildArgs: out.buildArgs } : {}),
+    ...(out.includes.length > 0 ? { includes: out.includes } : {}),
+  });
 }

@@ -5,6 +5,7 @@ import { applyEdits } from "../../src/dockerfile/rewrite.js";
 import { scanDockerfile } from "../../src/dockerfile/scan.js";
 import type { FoundReference, ReferenceKind } from "../../src/dockerfile/types.js";
 import { pinnedTextFor } from "../../src/plan.js";
+import { outside } from "../helpers/outside.js";
 
 /** Stands for the continuation character until the file is rendered with its escape character. */
 const C = "\u0001";
@@ -129,6 +130,12 @@ const dockerfile = fc
     syntaxFirst: fc.boolean(),
     comment: fc.boolean(),
     args: fc.array(fc.record({ img: image, quoted: fc.boolean() }), { maxLength: 2 }),
+    // References built from ARGs: `FROM repo:${TAGn}`, pinned in the FROM.
+    tagArgs: fc.array(
+      fc.record({ repo: fc.constantFrom("python", "ghcr.io/a/b", "localhost:5000/x"), tag: fc.constantFrom("3", "1.22-alpine", "v1") }),
+      { maxLength: 2 },
+    ),
+    tagUses: fc.array(fc.nat(), { minLength: 2, maxLength: 2 }),
     first: fromBlock,
     body: fc.array(fc.oneof(fromBlock, fromContinued, copyBlock, mountBlock, noise, noise), { maxLength: 25 }),
     argUses: fc.array(fc.nat(), { minLength: 2, maxLength: 2 }),
@@ -147,12 +154,18 @@ const dockerfile = fc
     spec.args.forEach((a, i) =>
       blocks.push(one(`ARG BASE${i}=${a.quoted ? `"${a.img}"` : a.img}`, { text: a.img, kind: "from", arg: `BASE${i}` })),
     );
+    spec.tagArgs.forEach((a, i) => blocks.push(one(`ARG TAG${i}=${a.tag}`)));
     // A stage st-0 comes first, so that the stage references in the noise are stages.
     blocks.push(spec.first, one("FROM alpine:3 AS st-0", { text: "alpine:3", kind: "from" }));
     const body = [...spec.body];
     spec.args.forEach((_, i) => {
       const at = Math.min(spec.argUses[i] ?? 0, body.length);
       body.splice(at, 0, one(i % 2 ? `FROM $BASE${i} AS st-${7 + i}` : `FROM \${BASE${i}}`));
+    });
+    spec.tagArgs.forEach((a, i) => {
+      const at = Math.min(spec.tagUses[i] ?? 0, body.length);
+      const text = `${a.repo}:\${TAG${i}}`;
+      body.splice(at, 0, one(`FROM ${text} AS built-${i}`, { text, kind: "from" }));
     });
     blocks.push(...body);
 
@@ -187,18 +200,6 @@ function pinAll(bytes: Uint8Array, refs: readonly FoundReference[], seed: number
   const digests = pinned.map((_, i) => `sha256:${hex(`${seed}:${i}`)}`);
   const edits = pinned.map((r, i) => ({ start: r.start, end: r.end, replacement: pinnedTextFor(r, digests[i] as string) }));
   return { pinned, digests, edits, out: applyEdits(bytes, edits) };
-}
-
-/** The bytes between edited ranges must be identical before and after. */
-function outside(bytes: Uint8Array, ranges: ReadonlyArray<{ start: number; end: number }>): Buffer[] {
-  const parts: Buffer[] = [];
-  let cursor = 0;
-  for (const r of ranges) {
-    parts.push(Buffer.from(bytes.subarray(cursor, r.start)));
-    cursor = r.end;
-  }
-  parts.push(Buffer.from(bytes.subarray(cursor)));
-  return parts;
 }
 
 describe("generated Dockerfiles", () => {

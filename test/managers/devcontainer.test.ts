@@ -1,14 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { devcontainerManager } from "../../src/managers/devcontainer.js";
-import { brief, checkInvariants, fixture, pinAndRescan } from "./helpers.js";
+import { brief, digest, extractWith, fixture, pinAndRescan } from "./helpers.js";
 
-const D = (i: number) => `sha256:${String(i).repeat(64).slice(0, 64)}`;
-const extract = (text: string | Buffer) => {
-  const bytes = Buffer.from(text);
-  const out = devcontainerManager.extract(bytes, { path: ".devcontainer.json" });
-  checkInvariants(bytes, out.references);
-  return out;
-};
+const D = digest;
+const extract = (text: string | Buffer) => extractWith(devcontainerManager, text, ".devcontainer.json");
 
 describe("devcontainer", () => {
   it("finds the top-level image of JSON with comments and trailing commas, and pins it in place", () => {

@@ -1,15 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { githubActionsManager } from "../../src/managers/github-actions.js";
-import { brief, checkInvariants, fixture, pinAndRescan } from "./helpers.js";
+import { brief, checkInvariants, digest, extractWith, fixture, pinAndRescan } from "./helpers.js";
 
-const D = (i: number) => `sha256:${String(i).repeat(64).slice(0, 64)}`;
+const D = digest;
 const PATH = ".github/workflows/ci.yml";
-const extract = (text: string) => {
-  const bytes = Buffer.from(text);
-  const out = githubActionsManager.extract(bytes, { path: PATH });
-  checkInvariants(bytes, out.references);
-  return out;
-};
+const extract = (text: string) => extractWith(githubActionsManager, text, PATH);
 
 describe("github-actions: a realistic CI workflow", () => {
   const bytes = fixture("github-actions", PATH);

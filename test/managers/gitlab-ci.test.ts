@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { gitlabCiManager } from "../../src/managers/gitlab-ci.js";
 import { scanFiles } from "../../src/managers/scan.js";
-import { brief, checkInvariants, fixture, fixtures, pinAndRescan } from "./helpers.js";
+import { brief, checkInvariants, digest, fixture, fixtures, pinAndRescan } from "./helpers.js";
 
-const D = (i: number) => `sha256:${String(i).repeat(64).slice(0, 64)}`;
+const D = digest;
 const PATH = ".gitlab-ci.yml";
 
 describe("gitlab-ci: a realistic pipeline", () => {

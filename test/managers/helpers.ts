@@ -5,7 +5,7 @@ import { join, relative, sep } from "node:path";
 import { expect } from "vitest";
 import { applyEdits } from "../../src/dockerfile/rewrite.js";
 import type { Edit, FoundReference } from "../../src/dockerfile/types.js";
-import type { Manager } from "../../src/managers/types.js";
+import type { Extraction, Manager } from "../../src/managers/types.js";
 import { pinnedTextFor } from "../../src/plan.js";
 
 const FIXTURES = new URL("../fixtures/", import.meta.url).pathname;
@@ -47,6 +47,20 @@ export function checkInvariants(bytes: Uint8Array, refs: readonly FoundReference
     last = r.end;
   }
 }
+
+/** A distinct digest for each number. */
+export const digest = (i: number): string => `sha256:${String(i).repeat(64).slice(0, 64)}`;
+
+/** Extract with `manager`, checking the invariants. */
+export function extractWith(manager: Manager, text: string | Buffer, path: string, spelled = false): Extraction {
+  const bytes = Buffer.from(text);
+  const out = manager.extract(bytes, { path });
+  checkInvariants(bytes, out.references, spelled);
+  return out;
+}
+
+/** The bytes between ranges (those a pin must not change). */
+export { outside } from "../helpers/outside.js";
 
 /** [line, text, skip] of each reference. */
 export function brief(refs: readonly FoundReference[]): Array<[number, string, string | null]> {

@@ -1,15 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { applyEdits } from "../../src/dockerfile/rewrite.js";
 import { kubernetesManager } from "../../src/managers/kubernetes.js";
-import { brief, checkInvariants, fixture, pinAndRescan, pinEdit } from "./helpers.js";
+import { brief, checkInvariants, digest, extractWith, fixture, pinAndRescan, pinEdit } from "./helpers.js";
 
-const D = (i: number) => `sha256:${String(i).repeat(64).slice(0, 64)}`;
-const extract = (text: string, path = "deploy/app.yaml") => {
-  const bytes = Buffer.from(text);
-  const out = kubernetesManager.extract(bytes, { path });
-  checkInvariants(bytes, out.references, path.includes("kustomization"));
-  return out;
-};
+const D = digest;
+const extract = (text: string, path = "deploy/app.yaml") => extractWith(kubernetesManager, text, path, path.includes("kustomization"));
 
 describe("kubernetes: a service's base manifests", () => {
   const path = "deploy/k8s/base/api.yaml";
