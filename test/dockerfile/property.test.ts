@@ -1,10 +1,10 @@
-import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { applyEdits } from "../../src/dockerfile/rewrite.js";
 import { scanDockerfile } from "../../src/dockerfile/scan.js";
 import type { FoundReference, ReferenceKind } from "../../src/dockerfile/types.js";
 import { pinnedTextFor } from "../../src/plan.js";
+import { hex, imageArbitrary } from "../helpers/images.js";
 import { outside } from "../helpers/outside.js";
 
 /** Stands for the continuation character until the file is rendered with its escape character. */
@@ -27,26 +27,8 @@ const ws = fc.constantFrom(" ", "  ", "\t", " \t ");
 const trailing = fc.constantFrom("", "", " ", "\t ");
 const keyword = (k: string) => fc.constantFrom(k, k.toLowerCase(), k[0] + k.slice(1).toLowerCase());
 
-const hex = (seed: string) => createHash("sha256").update(seed).digest("hex");
-const image = fc
-  .record({
-    registry: fc.option(
-      fc.constantFrom("ghcr.io", "localhost:5000", "[::1]:5000", "registry.example.com", "index.docker.io", "docker.io"),
-      { nil: undefined },
-    ),
-    path: fc.array(fc.constantFrom("python", "alpine", "app", "node", "go-lang", "my_img", "x1", "team"), {
-      minLength: 1,
-      maxLength: 3,
-    }),
-    tag: fc.option(fc.constantFrom("3", "3.12-slim", "latest", "v1.2.3", "Tag_1"), { nil: undefined }),
-    digest: fc.option(fc.integer(), { nil: undefined }),
-  })
-  .map(({ registry, path, tag, digest }) => {
-    let text = [registry, ...path].filter(Boolean).join("/");
-    if (tag !== undefined) text += `:${tag}`;
-    if (digest !== undefined) text += `@sha256:${hex(String(digest))}`;
-    return text;
-  });
+// `[::1]:5000` cannot start a plain YAML scalar, but is fine in a Dockerfile.
+const image = imageArbitrary(["ghcr.io", "localhost:5000", "[::1]:5000", "registry.example.com", "index.docker.io", "docker.io"]);
 
 /** More runs on demand: FC_RUNS=100000 npx vitest run test/dockerfile/property.test.ts */
 const runs = (n: number) => ({ numRuns: Number(process.env.FC_RUNS ?? n) });

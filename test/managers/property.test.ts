@@ -4,7 +4,6 @@
 // changes no byte outside them, keeps the file's meaning (the same data with only the references pinned) and gives
 // the same references again with the new digests.
 
-import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
@@ -17,25 +16,13 @@ import { githubActionsManager } from "../../src/managers/github-actions.js";
 import { kubernetesManager } from "../../src/managers/kubernetes.js";
 import type { Manager } from "../../src/managers/types.js";
 import { pinnedTextFor } from "../../src/plan.js";
+import { hex, imageArbitrary } from "../helpers/images.js";
 import { checkInvariants, outside } from "./helpers.js";
 
-const hex = (seed: string) => createHash("sha256").update(seed).digest("hex");
 /** More runs on demand: FC_RUNS=20000 npx vitest run test/managers/property.test.ts */
 const runs = (n: number) => ({ numRuns: Number(process.env.FC_RUNS ?? n) });
 
-const image = fc
-  .record({
-    registry: fc.option(fc.constantFrom("ghcr.io", "localhost:5000", "registry.example.com", "docker.io"), { nil: undefined }),
-    path: fc.array(fc.constantFrom("python", "alpine", "app", "node", "go-lang", "my_img", "team"), { minLength: 1, maxLength: 3 }),
-    tag: fc.option(fc.constantFrom("3", "3.12-slim", "latest", "v1.2.3", "Tag_1"), { nil: undefined }),
-    digest: fc.option(fc.integer(), { nil: undefined }),
-  })
-  .map(({ registry, path, tag, digest }) => {
-    let text = [registry, ...path].filter(Boolean).join("/");
-    if (tag !== undefined) text += `:${tag}`;
-    if (digest !== undefined) text += `@sha256:${hex(String(digest))}`;
-    return text;
-  });
+const image = imageArbitrary(["ghcr.io", "localhost:5000", "registry.example.com", "docker.io"]);
 
 type Style = "plain" | "single" | "double";
 const style = fc.constantFrom<Style>("plain", "single", "double");
