@@ -1,6 +1,6 @@
 // The plan: references + resolutions + options → edits, with a reason for everything left alone. Pure.
 
-import type { Edit, FoundReference, ReferenceKind } from "./dockerfile/types.js";
+import type { Edit, FoundReference, ReferenceKind, SkipReason } from "./dockerfile/types.js";
 import { imageName, pinnedText } from "./reference.js";
 import type { Resolution, ResolveOptions } from "./registry/types.js";
 import { RegistryError } from "./registry/types.js";
@@ -22,9 +22,7 @@ export interface ResolveRequest {
 }
 
 export type SkipReasonCode =
-  | "variable" // uses a build variable the scanner cannot resolve
-  | "invalid" // not a valid image reference
-  | "ignored-inline" // a `digest-pin: ignore` comment on the line above or at the end of the line
+  | SkipReason // decided by the scanner: variable, invalid, build-arg, ignored-inline, multiline
   | "digest-only" // pinned without a tag: cannot drift
   | "not-pinned" // unpinned, and the config says only refresh existing pins
   | "ignored" // matched ignorePaths or ignoreImages
@@ -47,6 +45,12 @@ export interface Change {
   /** Where the bytes live, for the rewriter. */
   start: number;
   end: number;
+  /** The bytes written over [start, end) when they are not `to` (a kustomization's `digest:` value). */
+  replacement?: string;
+  /** The bytes at [start, end) the plan was made from, when they are not `from` (a pin site elsewhere). */
+  expected?: string;
+  /** Something people should know about the new digest (e.g. why it is an index where the pin was not). */
+  note?: string;
 }
 
 export interface Skipped {
@@ -106,6 +110,18 @@ export interface PlanOptions {
   isTooNew?: (image: string, tag: string, digest: string) => boolean;
   /** The caps the resolutions were made with (default REFERENCE_LIMITS). */
   limits?: ReferenceLimits;
+}
+
+/**
+ * The text that replaces a reference's `text` when pinning it to `digest`, as written (variables and all), with
+ * `:latest` added when the reference has no tag, so that its drift can still be followed.
+ *
+ * @example
+ * pinnedTextFor(scanDockerfile(Buffer.from("ARG V=3\nFROM py:${V}\n"))[0], "sha256:…") // "py:${V}@sha256:…"
+ */
+export function pinnedTextFor(found: FoundReference, digest: string): string {
+  const tagged = found.reference === null ? undefined : found.reference.tag !== null;
+  return pinnedText(found.text, digest, tagged);
 }
 
 /** The tag a reference follows: untagged references follow `latest`. */
@@ -265,6 +281,7 @@ export function plan(
         skip("too-new", `${resolution.digest} is younger than minimumAge`);
         continue;
       }
+      const site = found.pin;
       const change: Change = {
         path: file.path,
         line: found.line,
@@ -272,12 +289,17 @@ export function plan(
         image,
         tag,
         from: found.text,
-        to: pinnedText(found.text, resolution.digest),
+        to: pinnedTextFor(found, resolution.digest),
         oldDigest: ref.digest,
         newDigest: resolution.digest,
-        start: found.start,
-        end: found.end,
+        start: site?.start ?? found.start,
+        end: site?.end ?? found.end,
       };
+      if (site) {
+        change.replacement = `${site.before}${resolution.digest}${site.after}`;
+        change.expected = site.expected;
+      }
+      if (resolution.note) change.note = resolution.note;
       const platforms = formatPlatforms(resolution);
       if (platforms) change.platforms = platforms;
       out.changes.push(change);
@@ -290,5 +312,11 @@ export function plan(
 export function editsFor(changes: readonly Change[], path: string): Edit[] {
   return changes
     .filter((c) => c.path === path)
-    .map((c) => ({ start: c.start, end: c.end, replacement: c.to, expected: c.from }));
+    .map((c) => ({
+      start: c.start,
+      end: c.end,
+      replacement: c.replacement ?? c.to,
+      // The bytes the plan saw there: a file changed since is refused, not corrupted.
+      expected: c.expected ?? c.from,
+    }));
 }

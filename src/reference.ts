@@ -107,13 +107,20 @@ export function formatReference(ref: ImageReference): string {
 
 /**
  * The text that replaces a reference as written when pinning it to `digest`: the name and tag stay exactly as the
- * author wrote them, an untagged reference gains `:latest` so its drift can still be followed.
+ * author wrote them, an untagged reference gains `:latest` so its drift can still be followed. `tagged` says whether
+ * the reference has a tag when the written text alone cannot tell (it uses variables: `${REPO}` has none).
+ *
+ * @example
+ * pinnedText("python", "sha256:…") // "python:latest@sha256:…"
  */
-export function pinnedText(written: string, digest: string): string {
+export function pinnedText(written: string, digest: string, tagged?: boolean): string {
   const at = written.indexOf("@");
   const withoutDigest = at === -1 ? written : written.slice(0, at);
-  const parsed = parseReference(withoutDigest);
-  const hasTag = parsed.ok && parsed.value.tag !== null;
+  let hasTag = tagged;
+  if (hasTag === undefined) {
+    const parsed = parseReference(withoutDigest);
+    hasTag = parsed.ok && parsed.value.tag !== null;
+  }
   return `${withoutDigest}${hasTag ? "" : ":latest"}@${digest}`;
 }
 

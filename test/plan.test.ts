@@ -479,3 +479,32 @@ describe("editsFor", () => {
     expect(out).toBe(`FROM python:3.12@${D1} AS build\nFROM alpine:latest@${D2}\n`);
   });
 });
+
+describe("references that pin elsewhere or were built from variables", () => {
+  it("writes a kustomization's digest at its pin site, shows the reference pinned", () => {
+    const site = { start: 40, end: 40, before: "\n  digest: ", after: "", expected: "" };
+    const found: FoundReference = { ...ref("nginx:1.27"), kind: "image", pin: site };
+    const p = plan([file("kustomization.yaml", found)], resolved([found, index(D1)]), PIN);
+    expect(p.changes[0]).toMatchObject({ from: "nginx:1.27", to: `nginx:1.27@${D1}`, start: 40, end: 40, replacement: `\n  digest: ${D1}` });
+    expect(editsFor(p.changes, "kustomization.yaml")).toEqual([{ start: 40, end: 40, replacement: `\n  digest: ${D1}`, expected: "" }]);
+  });
+
+  it("appends the digest to the text as written, with :latest only when the expanded reference has no tag", () => {
+    const tagged: FoundReference = { ...ref("golang:1.22-alpine"), text: "golang:${GO}-alpine", expanded: "golang:1.22-alpine" };
+    const untagged: FoundReference = { ...ref("alpine"), text: "$IMG", expanded: "alpine", line: 2 };
+    const p = plan([file("Dockerfile", tagged, untagged)], resolved([tagged, index(D1)], [untagged, index(D2)]), PIN);
+    expect(p.changes.map((c) => c.to)).toEqual([`golang:\${GO}-alpine@${D1}`, `$IMG:latest@${D2}`]);
+  });
+
+  it("passes the registry's note on to the change", () => {
+    const pinned = ref(`app:1@${D1}`);
+    const p = plan([file("Dockerfile", pinned)], resolved([pinned, { ...index(D2), note: "the pinned manifest is gone" }]), PIN);
+    expect(p.changes[0]?.note).toBe("the pinned manifest is gone");
+  });
+
+  it("reports the scanner's new reasons as skipped", () => {
+    const reasons = ["build-arg", "ignored-inline", "multiline"] as const;
+    const refs = reasons.map((skip, i): FoundReference => ({ ...skipped("x:1", "invalid"), skip, skipDetail: `why ${i}`, line: i + 1 }));
+    expect(plan([file("f", ...refs)], new Map(), PIN).skipped.map((s) => [s.reason, s.detail])).toEqual(reasons.map((r, i) => [r, `why ${i}`]));
+  });
+});

@@ -383,10 +383,12 @@ export class RegistryClient implements Resolver {
     const wanted = parsePlatform(platformText);
     const old = await this.oldPin(target, current, what, wanted === null, signal);
     if (old === null) {
-      if (wanted === null) return copyResolution(tagResolution); // the old pin is gone and says nothing more
-    } else if (isIndexType(old.mediaType)) {
-      return copyResolution(tagResolution);
+      // No evidence that the pin was one platform's manifest (a literal --platform says what the build wants, not what
+      // was pinned): keep the tag's own kind, and say so.
+      const note = `the pinned manifest ${current} is gone from the registry, so whether it was an index or one platform's manifest cannot be read: pinned to the tag's index`;
+      return { ...copyResolution(tagResolution), note };
     }
+    if (isIndexType(old.mediaType)) return copyResolution(tagResolution);
     let platform = wanted;
     if (platform === null && old?.manifest) {
       platform = await this.platformOfManifest(target, old.manifest, current, what, signal);

@@ -20,6 +20,8 @@ export interface Resolution {
   mediaType: string;
   /** The platforms an index lists (absent for a single-platform manifest). */
   platforms?: Platform[];
+  /** Why this digest is not of the kind the current pin is, when the client had to choose (for people). */
+  note?: string;
 }
 
 export interface ResolveOptions {

@@ -1,11 +1,12 @@
-import { createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { applyEdits } from "../../src/dockerfile/rewrite.js";
 import { scanDockerfile } from "../../src/dockerfile/scan.js";
 import { scanFile } from "../../src/engine.js";
 import type { FoundReference, ReferenceKind } from "../../src/dockerfile/types.js";
-import { pinnedText } from "../../src/reference.js";
+import { pinnedTextFor } from "../../src/plan.js";
+import { hex, imageArbitrary } from "../helpers/images.js";
+import { outside } from "../helpers/outside.js";
 
 /** Stands for the continuation character until the file is rendered with its escape character. */
 const C = "\u0001";
@@ -27,26 +28,8 @@ const ws = fc.constantFrom(" ", "  ", "\t", " \t ");
 const trailing = fc.constantFrom("", "", " ", "\t ");
 const keyword = (k: string) => fc.constantFrom(k, k.toLowerCase(), k[0] + k.slice(1).toLowerCase());
 
-const hex = (seed: string) => createHash("sha256").update(seed).digest("hex");
-const image = fc
-  .record({
-    registry: fc.option(
-      fc.constantFrom("ghcr.io", "localhost:5000", "[::1]:5000", "registry.example.com", "index.docker.io", "docker.io"),
-      { nil: undefined },
-    ),
-    path: fc.array(fc.constantFrom("python", "alpine", "app", "node", "go-lang", "my_img", "x1", "team"), {
-      minLength: 1,
-      maxLength: 3,
-    }),
-    tag: fc.option(fc.constantFrom("3", "3.12-slim", "latest", "v1.2.3", "Tag_1"), { nil: undefined }),
-    digest: fc.option(fc.integer(), { nil: undefined }),
-  })
-  .map(({ registry, path, tag, digest }) => {
-    let text = [registry, ...path].filter(Boolean).join("/");
-    if (tag !== undefined) text += `:${tag}`;
-    if (digest !== undefined) text += `@sha256:${hex(String(digest))}`;
-    return text;
-  });
+// `[::1]:5000` cannot start a plain YAML scalar, but is fine in a Dockerfile.
+const image = imageArbitrary(["ghcr.io", "localhost:5000", "[::1]:5000", "registry.example.com", "index.docker.io", "docker.io"]);
 
 /** More runs on demand: FC_RUNS=100000 npx vitest run test/dockerfile/property.test.ts */
 const runs = (n: number) => ({ numRuns: Number(process.env.FC_RUNS ?? n) });
@@ -130,6 +113,12 @@ const dockerfile = fc
     syntaxFirst: fc.boolean(),
     comment: fc.boolean(),
     args: fc.array(fc.record({ img: image, quoted: fc.boolean() }), { maxLength: 2 }),
+    // References built from ARGs: `FROM repo:${TAGn}`, pinned in the FROM.
+    tagArgs: fc.array(
+      fc.record({ repo: fc.constantFrom("python", "ghcr.io/a/b", "localhost:5000/x"), tag: fc.constantFrom("3", "1.22-alpine", "v1") }),
+      { maxLength: 2 },
+    ),
+    tagUses: fc.array(fc.nat(), { minLength: 2, maxLength: 2 }),
     first: fromBlock,
     body: fc.array(fc.oneof(fromBlock, fromContinued, copyBlock, mountBlock, noise, noise), { maxLength: 25 }),
     argUses: fc.array(fc.nat(), { minLength: 2, maxLength: 2 }),
@@ -148,12 +137,18 @@ const dockerfile = fc
     spec.args.forEach((a, i) =>
       blocks.push(one(`ARG BASE${i}=${a.quoted ? `"${a.img}"` : a.img}`, { text: a.img, kind: "from", arg: `BASE${i}` })),
     );
+    spec.tagArgs.forEach((a, i) => blocks.push(one(`ARG TAG${i}=${a.tag}`)));
     // A stage st-0 comes first, so that the stage references in the noise are stages.
     blocks.push(spec.first, one("FROM alpine:3 AS st-0", { text: "alpine:3", kind: "from" }));
     const body = [...spec.body];
     spec.args.forEach((_, i) => {
       const at = Math.min(spec.argUses[i] ?? 0, body.length);
       body.splice(at, 0, one(i % 2 ? `FROM $BASE${i} AS st-${7 + i}` : `FROM \${BASE${i}}`));
+    });
+    spec.tagArgs.forEach((a, i) => {
+      const at = Math.min(spec.tagUses[i] ?? 0, body.length);
+      const text = `${a.repo}:\${TAG${i}}`;
+      body.splice(at, 0, one(`FROM ${text} AS built-${i}`, { text, kind: "from" }));
     });
     blocks.push(...body);
 
@@ -186,20 +181,8 @@ function checkInvariants(bytes: Uint8Array, refs: readonly FoundReference[]): vo
 function pinAll(bytes: Uint8Array, refs: readonly FoundReference[], seed: number) {
   const pinned = refs.filter((r) => r.skip === null);
   const digests = pinned.map((_, i) => `sha256:${hex(`${seed}:${i}`)}`);
-  const edits = pinned.map((r, i) => ({ start: r.start, end: r.end, replacement: pinnedText(r.text, digests[i] as string) }));
+  const edits = pinned.map((r, i) => ({ start: r.start, end: r.end, replacement: pinnedTextFor(r, digests[i] as string) }));
   return { pinned, digests, edits, out: applyEdits(bytes, edits) };
-}
-
-/** The bytes between edited ranges must be identical before and after. */
-function outside(bytes: Uint8Array, ranges: ReadonlyArray<{ start: number; end: number }>): Buffer[] {
-  const parts: Buffer[] = [];
-  let cursor = 0;
-  for (const r of ranges) {
-    parts.push(Buffer.from(bytes.subarray(cursor, r.start)));
-    cursor = r.end;
-  }
-  parts.push(Buffer.from(bytes.subarray(cursor)));
-  return parts;
 }
 
 describe("generated Dockerfiles", () => {
@@ -217,7 +200,7 @@ describe("generated Dockerfiles", () => {
         const again = scanDockerfile(out);
         checkInvariants(out, again);
         expect(again.map((r) => [r.kind, r.line, r.arg])).toEqual(refs.map((r) => [r.kind, r.line, r.arg]));
-        expect(again.map((r) => r.text)).toEqual(refs.map((r, i) => pinnedText(r.text, digests[i] as string)));
+        expect(again.map((r) => r.text)).toEqual(refs.map((r, i) => pinnedTextFor(r, digests[i] as string)));
         expect(again.map((r) => r.reference?.digest)).toEqual(digests);
         expect(outside(out, again)).toEqual(outside(bytes, refs));
       }),

@@ -112,16 +112,17 @@ describe("FROM", () => {
     ]);
   });
 
-  it("reports a FROM that uses variables as skipped", () => {
+  it("expands variables with global ARG defaults, and skips those without one", () => {
     const file = "ARG VER=3.12\nFROM python:${VER}\nFROM ${REG}/app:1\nFROM $UNDEFINED\nFROM ${BASE:-python}\n";
     const refs = scan(file);
-    expect(refs.map((r) => [r.line, r.text, r.skip])).toEqual([
-      [2, "python:${VER}", "variable"],
-      [3, "${REG}/app:1", "variable"],
-      [4, "$UNDEFINED", "variable"],
-      [5, "${BASE:-python}", "variable"],
+    expect(refs.map((r) => [r.line, r.text, r.skip, r.expanded])).toEqual([
+      [2, "python:${VER}", null, "python:3.12"],
+      [3, "${REG}/app:1", "variable", undefined],
+      [4, "$UNDEFINED", "variable", undefined],
+      [5, "${BASE:-python}", "variable", undefined],
     ]);
-    expect(refs.every((r) => r.reference === null)).toBe(true);
+    expect(refs[0]?.reference?.tag).toBe("3.12");
+    expect(refs.slice(1).every((r) => r.reference === null)).toBe(true);
     expect(refs[2]?.skipDetail).toMatch(/UNDEFINED has no default/);
   });
 
@@ -175,9 +176,8 @@ describe("COPY --from", () => {
     expect(ref).toMatchObject({ text: "golang:1.22", start: offset(file, "golang") });
   });
 
-  it("reports variables as skipped", () => {
-    const refs = scan("FROM a:1\nCOPY --from=repo/${X}:1 /a /b\n");
-    expect(refs[1]).toMatchObject({ kind: "copy-from", skip: "variable", text: "repo/${X}:1" });
+  it("is no reference when it uses a variable (BuildKit rejects variables in --from)", () => {
+    expect(brief("ARG X=3\nFROM a:1\nCOPY --from=repo/${X}:1 /a /b\nCOPY --from=$X /a /b\n")).toEqual([["from", 2, "a:1", null]]);
   });
 });
 
@@ -269,9 +269,9 @@ describe("global ARG defaults", () => {
     expect(refs[0]?.reference?.tag).toBe("3.12-slim");
   });
 
-  it("takes the kind of the first use", () => {
-    expect(scan("ARG IMG=golang:1\nFROM a:1\nCOPY --from=$IMG /a /b\n")[0]).toMatchObject({ kind: "copy-from", arg: "IMG" });
-    expect(scan("ARG IMG=golang:1\nFROM a:1\nRUN --mount=from=${IMG} x\n")[0]).toMatchObject({ kind: "mount-from" });
+  it("is no reference when only COPY --from or a mount uses it (BuildKit expands no variables there)", () => {
+    expect(brief("ARG IMG=golang:1\nFROM a:1\nCOPY --from=$IMG /a /b\n")).toEqual([["from", 2, "a:1", null]]);
+    expect(brief("ARG IMG=golang:1\nFROM a:1\nRUN --mount=from=${IMG} x\n")).toEqual([["from", 2, "a:1", null]]);
   });
 
   it("reads quoted defaults inside the quotes", () => {
@@ -308,11 +308,11 @@ describe("global ARG defaults", () => {
     ]);
   });
 
-  it("skips a default that itself uses a variable, and reports a bad default once at the ARG", () => {
+  it("expands a default that uses earlier ARGs, and reports a bad default once at the ARG", () => {
     const refs = scan("ARG REG=ghcr.io\nARG BASE=${REG}/app:1\nARG BAD=Nope\nFROM $BASE\nFROM $BAD\nFROM $BAD\n");
-    expect(refs.map((r) => [r.line, r.text, r.skip, r.arg])).toEqual([
-      [2, "${REG}/app:1", "variable", "BASE"],
-      [3, "Nope", "invalid", "BAD"],
+    expect(refs.map((r) => [r.line, r.text, r.skip, r.arg, r.expanded])).toEqual([
+      [2, "${REG}/app:1", null, "BASE", "ghcr.io/app:1"],
+      [3, "Nope", "invalid", "BAD", undefined],
     ]);
   });
 
@@ -321,12 +321,8 @@ describe("global ARG defaults", () => {
     expect(brief(file)).toEqual([["from", 3, "alpine:3", null]]);
   });
 
-  it("skips COPY --from=$X when the stage gives X its own default", () => {
-    const refs = scan("ARG X=a:1\nFROM b:1\nARG X=c:1\nCOPY --from=$X /a /b\n");
-    expect(refs.map((r) => [r.text, r.skip])).toEqual([
-      ["b:1", null],
-      ["$X", "variable"],
-    ]);
+  it("ignores ARGs inside a stage: they name no image", () => {
+    expect(brief("ARG X=a:1\nFROM b:1\nARG X=c:1\nCOPY --from=$X /a /b\n")).toEqual([["from", 2, "b:1", null]]);
   });
 });
 

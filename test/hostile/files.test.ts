@@ -10,7 +10,7 @@ import { applyEdits, RewriteError } from "../../src/dockerfile/rewrite.js";
 import { scanDockerfile } from "../../src/dockerfile/scan.js";
 import { scanFile } from "../../src/engine.js";
 import type { Edit, FoundReference } from "../../src/dockerfile/types.js";
-import { pinnedText } from "../../src/reference.js";
+import { pinnedTextFor } from "../../src/plan.js";
 import { commented } from "../app/app-harness.js";
 import { BadRegistry, INSTALLATION, OWNER, startHarness, type Harness } from "../faults/harness.js";
 
@@ -140,7 +140,7 @@ function pinAndCompare(bytes: Uint8Array, refs: readonly FoundReference[], seed:
   const edits: Edit[] = pinnable.map((r, i) => ({
     start: r.start,
     end: r.end,
-    replacement: pinnedText(r.text, `sha256:${hex(`${seed}:${i}`)}`),
+    replacement: pinnedTextFor(r, `sha256:${hex(`${seed}:${i}`)}`),
   }));
   const out = applyEdits(bytes, edits);
   const original = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

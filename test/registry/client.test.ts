@@ -589,16 +589,20 @@ describe("multi-arch refresh", () => {
     void reg;
   });
 
-  it("returns the tag's digest when the old pin is gone and no platform is given; PLATFORM_NOT_FOUND otherwise", async () => {
+  it("pins the tag's index, and says so, when the old pin is gone: its kind cannot be read, --platform or not", async () => {
     const { now } = multiArch();
     const c = makeClient();
     const gone = sha256("never pushed");
-    expect((await c.resolve(ref("reg.example.com/team/app:1"), { currentDigest: gone })).digest).toBe(now.digest);
-    const error = await rejection(
-      c.resolve(ref("reg.example.com/team/app:1"), { currentDigest: gone, platform: "linux/s390x" }),
-    );
-    expect(error.code).toBe("PLATFORM_NOT_FOUND");
-    expect(error.message).toContain("linux/amd64, linux/arm64/v8");
+    const plain = await c.resolve(ref("reg.example.com/team/app:1"), { currentDigest: gone });
+    expect(plain.digest).toBe(now.digest);
+    expect(plain.note).toMatch(/gone from the registry/);
+    // A literal --platform says which platform the build wants, not that the old pin was that platform's manifest.
+    for (const platform of ["linux/amd64", "linux/s390x"]) {
+      const r = await c.resolve(ref("reg.example.com/team/app:1"), { currentDigest: gone, platform });
+      expect(r.digest).toBe(now.digest);
+      expect(r.mediaType).toBe(MEDIA_TYPES.ociIndex);
+      expect(r.note).toContain(gone);
+    }
   });
 
   it("PLATFORM_NOT_FOUND when the new index lacks the pinned platform", async () => {
