@@ -257,9 +257,11 @@ export async function benchFleet(options: FleetOptions = {}): Promise<Record<str
       );
       const heads = c.registry.filter((e) => e.method === "HEAD").length;
       const gets = c.registry.filter((e) => e.method === "GET").length;
-      // Reads per repository, from what the app sent (the fake's log cannot name a GraphQL query's repository).
+      // Reads per repository, from what the app sent (the fake's log cannot name a GraphQL query's repository). The
+      // organization's defaults in its `.github` repository are read once per installation for the whole check:
+      // fleet-wide, like the listing.
       const repoReads = countBy(
-        c.sent.filter((s) => s.repo !== null && isRead(s)),
+        c.sent.filter((s) => s.repo !== null && !s.repo.endsWith("/.github") && isRead(s)),
         (s) => s.repo as string,
       );
       const readCounts = Object.values(repoReads);
@@ -309,7 +311,7 @@ export async function benchFleet(options: FleetOptions = {}): Promise<Record<str
     say(`  first check: ${openPulls} pull requests opened for ${unpinnedRepos} repositories with unpinned references`);
     say(
       `  first check reads: ${s1.repoReads} for ${s1.reposRead} repositories (${readsPerRepo.toFixed(2)} a repository, ` +
-        `at most ${s1.maxRepoReads}) + ${s1.reads - s1.repoReads} fleet-wide (listing, app)`,
+        `at most ${s1.maxRepoReads}) + ${s1.reads - s1.repoReads} fleet-wide (listing, app, the organization's defaults)`,
     );
     say("  first check, by route:");
     for (const l of routes(first)) say(l);

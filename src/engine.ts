@@ -1,6 +1,7 @@
 // The pipeline's middle, shared by the CLI and the app: scanned files → registry answers → plan.
 
 import { scanDockerfile, ScanError, type Scanner } from "./dockerfile/scan.js";
+import { ignoredLines } from "./ignore-comment.js";
 import { plan, resolveRequests, type Plan, type PlanOptions, type ScannedFile } from "./plan.js";
 import type { Resolution, Resolver } from "./registry/types.js";
 
@@ -14,7 +15,8 @@ export type Resolutions = Map<string, Resolution | Error>;
  */
 export function scanFile(path: string, content: Uint8Array, scan: Scanner = scanDockerfile): ScannedFile {
   try {
-    return { path, references: scan(content) };
+    const ignored = ignoredLines(content);
+    return ignored.length > 0 ? { path, references: scan(content), ignoredLines: ignored } : { path, references: scan(content) };
   } catch (error) {
     if (!(error instanceof ScanError)) throw error;
     return { path, references: [], error: `could not be scanned: ${error.message}` };

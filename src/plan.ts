@@ -12,6 +12,8 @@ export interface ScannedFile {
   references: FoundReference[];
   /** Why the file could not be scanned, for people (its references are then unknown, not none). */
   error?: string;
+  /** Lines whose references a `# digest-pin: ignore` comment leaves alone. */
+  ignoredLines?: number[];
 }
 
 /** One registry question: which digest a reference should carry now. */
@@ -28,7 +30,9 @@ export type SkipReasonCode =
   | "not-pinned" // unpinned, and the config says only refresh existing pins
   | "ignored" // matched ignorePaths or ignoreImages
   | "declined" // this digest was proposed before in a PR closed without merging
-  | "too-new"; // younger than minimumAge
+  | "too-new" // younger than minimumAge
+  | "schedule" // a refresh outside the configured schedule
+  | "platforms-unchanged"; // a refresh whose manifests for the repository's platforms are the same
 
 export interface Change {
   path: string;
@@ -43,9 +47,29 @@ export interface Change {
   newDigest: string;
   /** Platforms the new digest covers (an index), when known. */
   platforms?: string[];
+  /** The FROM's literal `--platform`, when it has one. */
+  platform?: string;
+  /** What a reviewer needs to judge an update (filled in by the app after planning). */
+  review?: ChangeReview;
   /** Where the bytes live, for the rewriter. */
   start: number;
   end: number;
+}
+
+/** What the registry says about one image, for the pull request. */
+export interface ImageFacts {
+  /** When it was built (its config's `created`), ISO 8601, when it says. */
+  created?: string;
+  /** Its OCI labels (`org.opencontainers.image.*`), as written. */
+  labels: Record<string, string>;
+  /** The platforms an index covers (`os/arch[/variant]`), when it is one. */
+  platforms?: string[];
+}
+
+/** The old and new image of an update, as far as the registry could tell. */
+export interface ChangeReview {
+  old?: ImageFacts;
+  new?: ImageFacts;
 }
 
 export interface Skipped {
@@ -87,8 +111,12 @@ export interface PlanOptions {
   isIgnored?: (path: string, ref: FoundReference) => boolean;
   /** Digests declined for an image:tag (from PRs closed without merging), keyed by `image:tag`. */
   declined?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Digests declined, decided by the caller (e.g. from the hashes in closed pull requests). */
+  isDeclined?: (image: string, tag: string, digest: string) => boolean;
   /** Digests too young to adopt (minimumAge), decided by the caller. */
   isTooNew?: (image: string, tag: string, digest: string) => boolean;
+  /** Changes the caller holds back (a schedule, unchanged platforms), with the reason; null lets a change through. */
+  hold?: (change: Change) => { reason: SkipReasonCode; detail: string } | null;
 }
 
 /** The tag a reference follows: untagged references follow `latest`. */
@@ -166,6 +194,10 @@ export function plan(
         skip("ignored");
         continue;
       }
+      if (file.ignoredLines?.includes(found.line)) {
+        skip("ignored", "a # digest-pin: ignore comment");
+        continue;
+      }
       if (ref.digest !== null && ref.tag === null) {
         skip("digest-only", "a digest without a tag cannot drift");
         continue;
@@ -192,7 +224,7 @@ export function plan(
         out.current.push({ ...at, image, tag, digest: resolution.digest });
         continue;
       }
-      if (options.declined?.get(`${image}:${tag}`)?.has(resolution.digest)) {
+      if (options.declined?.get(`${image}:${tag}`)?.has(resolution.digest) || options.isDeclined?.(image, tag, resolution.digest)) {
         skip("declined", `${resolution.digest} was proposed before and the pull request was closed without merging`);
         continue;
       }
@@ -215,6 +247,12 @@ export function plan(
       };
       const platforms = formatPlatforms(resolution);
       if (platforms) change.platforms = platforms;
+      if (found.platform) change.platform = found.platform;
+      const held = options.hold?.(change);
+      if (held) {
+        skip(held.reason, held.detail);
+        continue;
+      }
       out.changes.push(change);
     }
   }

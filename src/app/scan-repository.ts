@@ -1,18 +1,24 @@
 // One repository's whole run: read it, check its config, scan, resolve, plan, and bring its PR in line.
 
 import type { Scanner } from "../dockerfile/scan.js";
-import { resolveFiles, scanFile } from "../engine.js";
-import { ignoreMatcher, parseConfig } from "../github/config.js";
+import { resolveFiles, scanFile, type Resolutions } from "../engine.js";
+import { ignoreMatcher, type RepoConfig } from "../github/config.js";
 import { reportConfigError, resolveConfigError } from "../github/config-issue.js";
 import { readRepository, type Octokit } from "../github/files.js";
 import type { BotAccount } from "../github/ownership.js";
 import { fingerprint, isUnchanged, type RepoState, type RepoStateCache } from "./repo-state.js";
-import { declinedDigests, syncPullRequest, type SyncResult } from "../github/pull-request.js";
+import { branchFor, declinedBy, syncPullRequest, type SyncResult } from "../github/pull-request.js";
+import { readMarker, refKey, type Marker } from "../github/marker.js";
 import { errorItem } from "../github/body.js";
 import { codeBlock, inlineText } from "../github/markdown.js";
-import { failedFiles, formatPlatforms, plan, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
+import { failedFiles, formatPlatforms, plan, type Change, type Plan, type PlanOptions, type ScannedFile } from "../plan.js";
 import type { Resolver } from "../registry/types.js";
 import { parseReference } from "../reference.js";
+import { inWindow } from "../update-window.js";
+import { loadConfig, type ConfigFileReader } from "./config-layers.js";
+import { applyMinimumAge } from "./minimum-age.js";
+import { describeUpdates, unchangedForPlatforms, withReview } from "./review.js";
+import type { TagHistory } from "./tag-history.js";
 
 export interface ScanRequest {
   installationId: number;
@@ -41,6 +47,10 @@ export interface Services {
   now?: () => number;
   /** The Dockerfile scanner (default scanDockerfile); tests inject one that fails. */
   scanner?: Scanner;
+  /** Reads a config base (the organization's `.github` repository's file), cached for the run by the caller. */
+  readConfigFile?: ConfigFileReader;
+  /** Digests seen per tag, for minimumAge. */
+  history?: TagHistory;
 }
 
 export type ScanOutcome =
@@ -48,25 +58,6 @@ export type ScanOutcome =
   | { status: "cached" }
   | { status: "config-error"; error: string; issue: number }
   | { status: "done"; files: number; plan: Plan; sync: SyncResult };
-
-async function tooNewCheck(p: Plan, minimumAgeMs: number, services: Services): Promise<PlanOptions["isTooNew"]> {
-  if (minimumAgeMs <= 0 || p.changes.length === 0) return undefined;
-  const now = services.now?.() ?? Date.now();
-  const young = new Set<string>();
-  await Promise.all(
-    [...new Set(p.changes.map((c) => `${c.image}@${c.newDigest}`))].map(async (key) => {
-      const [image = "", digest = ""] = key.split("@");
-      // Unknown age counts as too new: adopting a digest early is the risk minimumAge exists to avoid.
-      const ref = parseReference(image);
-      const created =
-        ref.ok && services.resolver.createdAt
-          ? await services.resolver.createdAt(ref.value, digest).catch(() => null)
-          : null;
-      if (created === null || now - created.getTime() < minimumAgeMs) young.add(key);
-    }),
-  );
-  return (image, _tag, digest) => young.has(`${image}@${digest}`);
-}
 
 /**
  * The platforms each proposed index covers, for the PR table. Only changes need it, so the drift check of a current
@@ -116,7 +107,7 @@ export async function scanRepository(octokit: Octokit, request: ScanRequest, ser
   }
   const { snapshot } = read;
 
-  const config = parseConfig(snapshot.configText);
+  const config = await loadConfig(owner, repo, snapshot.configText, services.readConfigFile);
   if (!config.ok) {
     await services.states?.forget(installationId, owner, repo);
     const issue = await reportConfigError(octokit, ref, services.botLogin, config.error);
@@ -128,22 +119,21 @@ export async function scanRepository(octokit: Octokit, request: ScanRequest, ser
   }
   if (!config.config.enabled) return { status: "skipped", reason: "not-enabled" };
 
+  const now = services.now?.() ?? Date.now();
   const files: ScannedFile[] = snapshot.files.map((f) => scanFile(f.path, f.content, services.scanner));
-  const options: PlanOptions = {
-    pinUnpinned: config.config.pinUnpinned,
-    isIgnored: ignoreMatcher(config.config),
-    declined: declinedDigests(snapshot),
-  };
-  const resolutions = await resolveFiles(files, services.resolver);
-  let result = plan(files, resolutions, options);
-  const isTooNew = await tooNewCheck(result, config.config.minimumAgeMs, services);
-  if (isTooNew) result = plan(files, resolutions, { ...options, isTooNew });
-  result = await addPlatforms(result, services.resolver);
+  const open = snapshot.pulls.find((p) => p.state === "open" && p.headRefName === branchFor(snapshot.branch));
+  const { result, held } = await planRepository(files, config.config, {
+    services,
+    now,
+    isDeclined: declinedBy(snapshot),
+    openMarker: open ? readMarker(open.body) : null,
+  });
 
-  const sync = await syncPullRequest(octokit, ref, snapshot, result, {
+  const sync = await syncPullRequest(octokit, ref, snapshot, result.plan, {
     config: config.config,
     bot: services.bot,
     recreate: request.recreate ?? false,
+    body: { config: { effective: config.effective, sources: config.sources ?? [] } },
   });
   const wrote = sync.action === "opened" || sync.action === "updated" || sync.action === "closed";
   await services.states?.set(installationId, owner, repo, {
@@ -151,12 +141,59 @@ export async function scanRepository(octokit: Octokit, request: ScanRequest, ser
     pushedAt: request.pushedAt ?? null,
     defaultBranch: snapshot.branch,
     files,
-    fingerprint: fingerprint(files, resolutions),
-    // A file that failed to scan is read again next time, never answered from this state.
-    volatile: config.config.minimumAgeMs > 0 || sync.action === "blocked" || failedFiles(result).length > 0,
-    ownWritesUntil: wrote ? (services.now?.() ?? Date.now()) : previous?.ownWritesUntil,
+    fingerprint: fingerprint(files, result.resolutions),
+    // Time decides again next time (minimumAge, a schedule that held something back); a file that failed to scan
+    // is read again, never answered from this state.
+    volatile: config.config.minimumAgeMs > 0 || held || sync.action === "blocked" || failedFiles(result.plan).length > 0,
+    ownWritesUntil: wrote ? now : previous?.ownWritesUntil,
   });
-  return { status: "done", files: files.length, plan: result, sync };
+  return { status: "done", files: files.length, plan: result.plan, sync };
+}
+
+interface PlanContext {
+  services: Services;
+  now: number;
+  isDeclined: NonNullable<PlanOptions["isDeclined"]>;
+  /** The open pull request's marker: the references it already rewrites keep their refreshes outside the schedule. */
+  openMarker: Marker | null;
+}
+
+/**
+ * Resolve and plan: minimumAge (with older digests of a moving tag), then what the schedule and the platforms hold
+ * back, then what a reviewer needs about each update. `held` says a schedule held a refresh back (time decides again).
+ */
+async function planRepository(
+  files: ScannedFile[],
+  config: RepoConfig,
+  { services, now, isDeclined, openMarker }: PlanContext,
+): Promise<{ result: { plan: Plan; resolutions: Resolutions }; held: boolean }> {
+  const options: PlanOptions = { pinUnpinned: config.pinUnpinned, isIgnored: ignoreMatcher(config), isDeclined };
+  const answers = await resolveFiles(files, services.resolver);
+  let resolutions = answers;
+  if (config.minimumAgeMs > 0) {
+    const aged = await applyMinimumAge(files, answers, {
+      minimumAgeMs: config.minimumAgeMs,
+      now,
+      resolver: services.resolver,
+      ...(services.history ? { history: services.history } : {}),
+    });
+    resolutions = aged.resolutions;
+    options.isTooNew = aged.isTooNew;
+  }
+  let result = plan(files, resolutions, options);
+  const infos = await describeUpdates(result.changes, services.resolver);
+  const outOfWindow = config.schedule !== null && !inWindow(config.schedule, new Date(now), config.timezone);
+  const platformsHold = unchangedForPlatforms(config.platforms, infos);
+  const hold = (change: Change) => {
+    if (outOfWindow && change.oldDigest !== null && !openMarker?.refs.includes(refKey(change.path, change.from))) {
+      return { reason: "schedule" as const, detail: `outside the schedule (${(config.schedule?.text ?? []).join("; ")}, ${config.timezone})` };
+    }
+    return platformsHold(change);
+  };
+  if (result.changes.some((c) => hold(c) !== null)) result = plan(files, resolutions, { ...options, hold });
+  result = await addPlatforms({ ...result, changes: withReview(result.changes, infos) }, services.resolver);
+  // The fingerprint is of what the registries answered, not of the older digests minimumAge chose instead.
+  return { result: { plan: result, resolutions: answers }, held: result.skipped.some((s) => s.reason === "schedule") };
 }
 
 /** The reply to a comment command: what was found and done. */

@@ -3,7 +3,8 @@
 
 import type { KeyValueStore } from "../jobs/types.js";
 import { formatReference, type ImageReference } from "../reference.js";
-import type { Resolution, ResolveOptions, Resolver } from "./types.js";
+import { RegistryError } from "./types.js";
+import type { ImageInfo, Resolution, ResolveOptions, Resolver } from "./types.js";
 
 function questionKey(ref: ImageReference, options: ResolveOptions = {}): string {
   const o = options;
@@ -42,6 +43,10 @@ export class MemoResolver implements Resolver {
     return this.inner.createdAt ? this.inner.createdAt(ref, digest) : Promise.resolve(null);
   }
 
+  imageInfo(ref: ImageReference, digest: string): Promise<ImageInfo> {
+    return passImageInfo(this.inner, ref, digest);
+  }
+
   get size(): number {
     return this.answers.size;
   }
@@ -73,4 +78,14 @@ export class SharedCacheResolver implements Resolver {
   createdAt(ref: ImageReference, digest: string): Promise<Date | null> {
     return this.inner.createdAt ? this.inner.createdAt(ref, digest) : Promise.resolve(null);
   }
+
+  imageInfo(ref: ImageReference, digest: string): Promise<ImageInfo> {
+    return passImageInfo(this.inner, ref, digest);
+  }
+}
+
+/** A layer's imageInfo: the inner resolver's (immutable answers, cached by the client itself). */
+function passImageInfo(inner: Resolver, ref: ImageReference, digest: string): Promise<ImageInfo> {
+  if (!inner.imageInfo) return Promise.reject(new RegistryError("INVALID_RESPONSE", "this resolver cannot describe images"));
+  return inner.imageInfo(ref, digest);
 }
