@@ -6,9 +6,22 @@ import { forEachBounded } from "./bounded.js";
 import { scanDockerfile, ScanError, type Scanner } from "./dockerfile/scan.js";
 import { ignoreDecisions, type RepoConfig } from "./github/config.js";
 import { applyInlineIgnores } from "./ignore-comments.js";
-import { plan, resolveRequests, type Plan, type PlanOptions, type ReferenceLimits, type ScannedFile } from "./plan.js";
-import { imageName, parseReference } from "./reference.js";
+import {
+  plan,
+  resolveRequests,
+  type Change,
+  type Plan,
+  type PlanOptions,
+  type ReferenceLimits,
+  type ScannedFile,
+} from "./plan.js";
+import { refKey } from "./github/marker.js";
+import { applyMinimumAge } from "./minimum-age.js";
+import { imageName } from "./reference.js";
 import { RegistryError, timeoutOf, type Resolution, type Resolver } from "./registry/types.js";
+import { describeUpdates, unchangedForPlatforms, withReview } from "./review.js";
+import type { TagHistory } from "./state/tag-history.js";
+import { inWindow } from "./update-window.js";
 
 export type Resolutions = Map<string, Resolution | Error>;
 
@@ -103,44 +116,30 @@ export interface EngineInput {
   limits?: ReferenceLimits;
   /** Ignore decisions already made for these files (the app makes them before it accepts the config). */
   isIgnored?: PlanOptions["isIgnored"];
+  /** Digests declined, decided by the caller (the app: from the hashes in closed pull requests). */
+  isDeclined?: PlanOptions["isDeclined"];
+  /** Digests seen per tag (the app's store): minimumAge then proposes an older digest of a tag that moves too often. */
+  history?: TagHistory;
+  /**
+   * Hold refreshes outside the config's `schedule` (the app, which proposes them; the CLI reports what is due whatever
+   * the hour). `openRefs` are the references an open pull request already rewrites: they are not held.
+   */
+  schedule?: { openRefs: readonly string[] };
 }
 
 export interface EngineRun {
   plan: Plan;
   /** The registry answers the plan was made from (the app fingerprints them for cheap drift checks). */
   resolutions: Resolutions;
-}
-
-/**
- * Which digests are younger than minimumAge. Unknown age counts as too new: adopting a digest early is the risk
- * minimumAge exists to avoid. Only the digests a plan would adopt are asked about.
- */
-async function tooNewCheck(
-  p: Plan,
-  minimumAgeMs: number,
-  resolver: Resolver,
-  now: () => number,
-  signal: AbortSignal | undefined,
-): Promise<PlanOptions["isTooNew"]> {
-  if (minimumAgeMs <= 0 || p.changes.length === 0) return undefined;
-  const at = now();
-  const young = new Set<string>();
-  const keys = new Set(p.changes.map((c) => `${c.image}@${c.newDigest}`));
-  await forEachBounded(keys, RESOLVE_CONCURRENCY, async (key) => {
-    const [image = "", digest = ""] = key.split("@");
-    const ref = parseReference(image);
-    const created =
-      ref.ok && resolver.createdAt
-        ? await resolver.createdAt(ref.value, digest, signal ? { signal } : {}).catch(() => null)
-        : null;
-    if (created === null || at - created.getTime() < minimumAgeMs) young.add(key);
-  });
-  return (image, _tag, digest) => young.has(`${image}@${digest}`);
+  /** A schedule held a refresh back: time decides again, so the result must not be cached as final. */
+  held: boolean;
 }
 
 /**
  * The engine: scanned files + config + resolver → the plan (pin, refresh, or skip with a reason, or an error), with
- * ignorePaths, ignoreImages, inline ignores (already marked by scanFile), pinUnpinned, declined digests and minimumAge.
+ * ignorePaths, ignoreImages, inline ignores (already marked by scanFile), pinUnpinned, declined digests, minimumAge
+ * (with older digests of a moving tag), the platforms the repository builds for, and (for the app) the schedule.
+ * Every update carries what a reviewer needs (when each image was built, platforms, labels).
  *
  * @example
  * const { plan } = await runEngine({ files: [scanFile("Dockerfile", bytes)], config: DEFAULT_CONFIG, resolver: client });
@@ -149,6 +148,7 @@ async function tooNewCheck(
 export async function runEngine(input: EngineInput): Promise<EngineRun> {
   const { files, config, resolver } = input;
   const base = input.base ?? "";
+  const now = (input.now ?? Date.now)();
   let isIgnored = input.isIgnored;
   if (!isIgnored) {
     // ignorePaths name repository paths: the decisions are made on them, and asked by the scanned paths.
@@ -159,14 +159,39 @@ export async function runEngine(input: EngineInput): Promise<EngineRun> {
   }
   const options: PlanOptions = { pinUnpinned: config.pinUnpinned, isIgnored };
   if (input.declined) options.declined = input.declined;
+  if (input.isDeclined) options.isDeclined = input.isDeclined;
   if (input.limits) options.limits = input.limits;
   const resolveOptions: ResolveFilesOptions = {};
   if (input.signal) resolveOptions.signal = input.signal;
   if (input.onProgress) resolveOptions.onProgress = input.onProgress;
   if (input.limits) resolveOptions.limits = input.limits;
-  const resolutions = await resolveFiles(files, resolver, resolveOptions);
+  const answers = await resolveFiles(files, resolver, resolveOptions);
+  let resolutions = answers;
+  if (config.minimumAgeMs > 0) {
+    const aged = await applyMinimumAge(files, answers, {
+      minimumAgeMs: config.minimumAgeMs,
+      now,
+      resolver,
+      ...(input.history ? { history: input.history } : {}),
+    });
+    resolutions = aged.resolutions;
+    options.isTooNew = aged.isTooNew;
+  }
   let result = plan(files, resolutions, options);
-  const isTooNew = await tooNewCheck(result, config.minimumAgeMs, resolver, input.now ?? Date.now, input.signal);
-  if (isTooNew) result = plan(files, resolutions, { ...options, isTooNew });
-  return { plan: result, resolutions };
+  const infos = await describeUpdates(result.changes, resolver);
+  const outOfWindow =
+    input.schedule !== undefined && config.schedule !== null && !inWindow(config.schedule, new Date(now), config.timezone);
+  const openRefs = input.schedule?.openRefs ?? [];
+  const platformsHold = unchangedForPlatforms(config.platforms, infos);
+  const hold = (change: Change) => {
+    if (outOfWindow && change.oldDigest !== null && !openRefs.includes(refKey(change.path, change.from))) {
+      const windows = (config.schedule?.text ?? []).join("; ");
+      return { reason: "schedule" as const, detail: `outside the schedule (${windows}, ${config.timezone})` };
+    }
+    return platformsHold(change);
+  };
+  if (result.changes.some((c) => hold(c) !== null)) result = plan(files, resolutions, { ...options, hold });
+  result = { ...result, changes: withReview(result.changes, infos) };
+  // The fingerprint is of what the registries answered, not of the older digests minimumAge chose instead.
+  return { plan: result, resolutions: answers, held: result.skipped.some((s) => s.reason === "schedule") };
 }

@@ -27,7 +27,9 @@ export type SkipReasonCode =
   | "not-pinned" // unpinned, and the config says only refresh existing pins
   | "ignored" // matched ignorePaths or ignoreImages
   | "declined" // this digest was proposed before in a PR closed without merging
-  | "too-new"; // younger than minimumAge
+  | "too-new" // younger than minimumAge
+  | "schedule" // a refresh outside the configured schedule
+  | "platforms-unchanged"; // a refresh whose manifests for the repository's platforms are the same
 
 export interface Change {
   path: string;
@@ -42,6 +44,10 @@ export interface Change {
   newDigest: string;
   /** Platforms the new digest covers (an index), when known. */
   platforms?: string[];
+  /** The FROM's literal `--platform`, when it has one. */
+  platform?: string;
+  /** What a reviewer needs to judge an update (filled in by the app after planning). */
+  review?: ChangeReview;
   /** Where the bytes live, for the rewriter. */
   start: number;
   end: number;
@@ -51,6 +57,22 @@ export interface Change {
   expected?: string;
   /** Something people should know about the new digest (e.g. why it is an index where the pin was not). */
   note?: string;
+}
+
+/** What the registry says about one image, for the pull request. */
+export interface ImageFacts {
+  /** When it was built (its config's `created`), ISO 8601, when it says. */
+  created?: string;
+  /** Its OCI labels (`org.opencontainers.image.*`), as written. */
+  labels: Record<string, string>;
+  /** The platforms an index covers (`os/arch[/variant]`), when it is one. */
+  platforms?: string[];
+}
+
+/** The old and new image of an update, as far as the registry could tell. */
+export interface ChangeReview {
+  old?: ImageFacts;
+  new?: ImageFacts;
 }
 
 export interface Skipped {
@@ -106,10 +128,14 @@ export interface PlanOptions {
   isIgnored?: (path: string, ref: FoundReference) => boolean;
   /** Digests declined for an image:tag (from PRs closed without merging), keyed by `image:tag`. */
   declined?: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Digests declined, decided by the caller (e.g. from the hashes in closed pull requests). */
+  isDeclined?: (image: string, tag: string, digest: string) => boolean;
   /** Digests too young to adopt (minimumAge), decided by the caller. */
   isTooNew?: (image: string, tag: string, digest: string) => boolean;
   /** The caps the resolutions were made with (default REFERENCE_LIMITS). */
   limits?: ReferenceLimits;
+  /** Changes the caller holds back (a schedule, unchanged platforms), with the reason; null lets a change through. */
+  hold?: (change: Change) => { reason: SkipReasonCode; detail: string } | null;
 }
 
 /**
@@ -273,7 +299,7 @@ export function plan(
         out.current.push({ ...at, image, tag, digest: resolution.digest });
         continue;
       }
-      if (options.declined?.get(`${image}:${tag}`)?.has(resolution.digest)) {
+      if (options.declined?.get(`${image}:${tag}`)?.has(resolution.digest) || options.isDeclined?.(image, tag, resolution.digest)) {
         skip("declined", `${resolution.digest} was proposed before and the pull request was closed without merging`);
         continue;
       }
@@ -302,6 +328,12 @@ export function plan(
       if (resolution.note) change.note = resolution.note;
       const platforms = formatPlatforms(resolution);
       if (platforms) change.platforms = platforms;
+      if (found.platform) change.platform = found.platform;
+      const held = options.hold?.(change);
+      if (held) {
+        skip(held.reason, held.detail);
+        continue;
+      }
       out.changes.push(change);
     }
   }

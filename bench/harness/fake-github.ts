@@ -104,6 +104,10 @@ export interface RepoSpec {
   truncateTreesOver?: number;
   /** Delete head branches when a pull request is merged (mergePull). */
   deleteBranchOnMerge?: boolean;
+  /** "Allow auto-merge" in the repository's settings (GitHub's default: off). */
+  allowAutoMerge?: boolean;
+  /** The merge methods the repository allows (default: all three, as GitHub). */
+  mergeMethods?: { merge?: boolean; squash?: boolean; rebase?: boolean };
   /** ISO timestamps; default now. */
   createdAt?: string;
   pushedAt?: string;
@@ -124,7 +128,15 @@ export interface RepoHandle {
 export type RepoPatch = Partial<
   Pick<
     RepoSpec,
-    "private" | "archived" | "disabled" | "description" | "topics" | "language" | "truncateTreesOver" | "deleteBranchOnMerge"
+    | "private"
+    | "archived"
+    | "disabled"
+    | "description"
+    | "topics"
+    | "language"
+    | "truncateTreesOver"
+    | "deleteBranchOnMerge"
+    | "allowAutoMerge"
   > & { defaultBranch: string; pushedAt: string }
 >;
 
@@ -160,7 +172,20 @@ export interface PullRecord extends IssueRecord {
   maintainerCanModify: boolean;
   requestedReviewers: string[];
   requestedTeams: string[];
+  /** Auto-merge requested through GraphQL (`enablePullRequestAutoMerge`), or null. */
+  autoMerge: AutoMergeRecord | null;
 }
+
+export interface AutoMergeRecord {
+  enabledAt: string;
+  enabledBy: string;
+  mergeMethod: "MERGE" | "SQUASH" | "REBASE";
+  commitHeadline: string | null;
+  commitBody: string | null;
+}
+
+/** GitHub's limit for issue, pull request and comment bodies, in characters. */
+export const BODY_LIMIT = 65_536;
 
 export interface ReactionRecord {
   id: number;
@@ -206,6 +231,9 @@ export interface CallRecord {
   /** `app`, `installation:<id>`, `user:<login>` or `anonymous`. */
   actor: string;
   at: number;
+  /** GraphQL only: the operation's name (`query DigestPinRepoState` → `DigestPinRepoState`), and its variables. */
+  operation?: string;
+  variables?: Record<string, unknown>;
 }
 
 export interface CallCounts {
@@ -279,6 +307,8 @@ interface RepoState {
   sizeKb: number;
   truncateTreesOver: number | undefined;
   deleteBranchOnMerge: boolean;
+  allowAutoMerge: boolean;
+  mergeMethods: { merge: boolean; squash: boolean; rebase: boolean };
   store: ObjectStore;
   refs: Map<string, string>;
   /** Commits GitHub signed: created through the API by an installation without custom author, committer or
@@ -367,6 +397,22 @@ function parseQuery(raw: Buffer): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * GitHub's answer to a body over BODY_LIMIT characters (code points, as GitHub counts them): 422, with the errors it
+ * gives for an issue or pull request body and for a comment.
+ */
+function checkBodyLength(body: string | undefined, resource: "Issue" | "IssueComment" = "Issue"): void {
+  if (body === undefined) return;
+  let length = 0;
+  for (const _ of body) if (++length > BODY_LIMIT) break;
+  if (length <= BODY_LIMIT) return;
+  throw validationFailed([
+    resource === "Issue"
+      ? { resource, code: "custom", field: "body", message: `body is too long (maximum is ${BODY_LIMIT} characters)` }
+      : { resource, code: "unprocessable", field: "data", message: `Body is too long (maximum is ${BODY_LIMIT} characters)` },
+  ]);
 }
 
 function normalizePath(path: string): string {
@@ -553,6 +599,8 @@ export class FakeGitHub {
       sizeKb: 0,
       truncateTreesOver: spec.truncateTreesOver,
       deleteBranchOnMerge: spec.deleteBranchOnMerge ?? false,
+      allowAutoMerge: spec.allowAutoMerge ?? false,
+      mergeMethods: { merge: true, squash: true, rebase: true, ...spec.mergeMethods },
       store: new ObjectStore(),
       refs: new Map(),
       verified: new Set(),
@@ -597,6 +645,7 @@ export class FakeGitHub {
     if (patch.language !== undefined) repo.language = patch.language;
     if ("truncateTreesOver" in patch) repo.truncateTreesOver = patch.truncateTreesOver;
     if (patch.deleteBranchOnMerge !== undefined) repo.deleteBranchOnMerge = patch.deleteBranchOnMerge;
+    if (patch.allowAutoMerge !== undefined) repo.allowAutoMerge = patch.allowAutoMerge;
     if (patch.defaultBranch !== undefined) {
       if (!repo.refs.has(`refs/heads/${patch.defaultBranch}`)) throw new Error(`no branch ${patch.defaultBranch}`);
       repo.defaultBranch = patch.defaultBranch;
@@ -1044,6 +1093,11 @@ export class FakeGitHub {
             throw new HttpError(400, "Problems parsing JSON");
           }
         }
+        if (route.route.name === GRAPHQL_ROUTE && typeof body.query === "string") {
+          const named = /^\s*(?:query|mutation)\s+([_A-Za-z]\w*)/.exec(body.query);
+          if (named) record.operation = named[1];
+          if (body.variables && typeof body.variables === "object") record.variables = body.variables as Record<string, unknown>;
+        }
         const ctx: Ctx = {
           req,
           method,
@@ -1439,6 +1493,7 @@ export class FakeGitHub {
       maintainerCanModify: fields.maintainerCanModify,
       requestedReviewers: [],
       requestedTeams: [],
+      autoMerge: null,
     };
     repo.items.set(pr.number, pr);
     return pr;
@@ -1457,6 +1512,8 @@ export class FakeGitHub {
       const pr = item as PullRecord;
       pr.head.sha = repo.refs.get(`refs/heads/${pr.head.ref}`) ?? pr.head.sha;
     }
+    // GitHub drops an auto-merge request when its pull request closes.
+    if (item.kind === "pull") (item as PullRecord).autoMerge = null;
     item.state = "closed";
     item.stateReason = item.kind === "pull" ? null : reason;
     item.closedAt = at;
@@ -1600,9 +1657,10 @@ export class FakeGitHub {
       watchers: 0,
       default_branch: repo.defaultBranch,
       delete_branch_on_merge: repo.deleteBranchOnMerge,
-      allow_merge_commit: true,
-      allow_squash_merge: true,
-      allow_rebase_merge: true,
+      allow_merge_commit: repo.mergeMethods.merge,
+      allow_squash_merge: repo.mergeMethods.squash,
+      allow_rebase_merge: repo.mergeMethods.rebase,
+      allow_auto_merge: repo.allowAutoMerge,
       permissions: { admin: false, maintain: false, push: true, triage: true, pull: true },
     };
   }
@@ -1841,7 +1899,14 @@ export class FakeGitHub {
         comments: { href: `${api}/issues/${pr.number}/comments` },
       },
       author_association: this.authorAssociation(repo, pr.user),
-      auto_merge: null,
+      auto_merge: pr.autoMerge
+        ? {
+            enabled_by: this.userJson(pr.autoMerge.enabledBy),
+            merge_method: pr.autoMerge.mergeMethod.toLowerCase(),
+            commit_title: pr.autoMerge.commitHeadline,
+            commit_message: pr.autoMerge.commitBody,
+          }
+        : null,
       draft: pr.draft,
     };
     if (full) {
@@ -2495,6 +2560,7 @@ export class FakeGitHub {
       const base = str(ctx.body, "base");
       if (head === undefined || base === undefined) throw validationFailed([{ resource: "PullRequest", field: head === undefined ? "head" : "base", code: "missing_field" }]);
       if (title === undefined) throw validationFailed([{ resource: "PullRequest", field: "title", code: "missing_field" }]);
+      checkBodyLength(str(ctx.body, "body"));
       const pr = this.createPullRecord(repo, this.actorUser(ctx.actor), {
         head,
         base,
@@ -2509,6 +2575,7 @@ export class FakeGitHub {
       const repo = this.repoOf(ctx);
       const pr = this.pullOf(ctx);
       const title = str(ctx.body, "title");
+      checkBodyLength(str(ctx.body, "body"));
       if (title !== undefined) pr.title = title;
       if ("body" in ctx.body) pr.body = str(ctx.body, "body") ?? null;
       if (typeof ctx.body.maintainer_can_modify === "boolean") pr.maintainerCanModify = ctx.body.maintainer_can_modify;
@@ -2579,6 +2646,7 @@ export class FakeGitHub {
       const repo = this.repoOf(ctx);
       const title = str(ctx.body, "title");
       if (title === undefined || title === "") throw validationFailed([{ resource: "Issue", field: "title", code: "missing_field" }]);
+      checkBodyLength(str(ctx.body, "body"));
       const issue = this.createIssueRecord(repo, this.actorUser(ctx.actor), {
         title,
         body: str(ctx.body, "body") ?? null,
@@ -2595,6 +2663,7 @@ export class FakeGitHub {
       const repo = this.repoOf(ctx);
       const item = this.itemOf(ctx);
       const title = str(ctx.body, "title");
+      checkBodyLength(str(ctx.body, "body"));
       if (title !== undefined) item.title = title;
       if ("body" in ctx.body) item.body = str(ctx.body, "body") ?? null;
       if (Array.isArray(ctx.body.labels)) {
@@ -2672,6 +2741,7 @@ export class FakeGitHub {
       const repo = this.repoOf(ctx);
       const body = str(ctx.body, "body");
       if (body === undefined || body === "") throw validationFailed([{ resource: "IssueComment", field: "body", code: "missing_field" }]);
+      checkBodyLength(body, "IssueComment");
       const comment = this.createComment(repo, this.itemOf(ctx), this.actorUser(ctx.actor), body);
       return { status: 201, body: this.commentJson(repo, comment), headers: { location: `${this.apiUrl}/repos/${repo.fullName}/issues/comments/${comment.id}` } };
     });
@@ -2688,6 +2758,7 @@ export class FakeGitHub {
       const comment = commentOf(ctx);
       const body = str(ctx.body, "body");
       if (body === undefined) throw validationFailed([{ resource: "IssueComment", field: "body", code: "missing_field" }]);
+      checkBodyLength(body, "IssueComment");
       comment.body = body;
       comment.updatedAt = isoSeconds(this.now());
       return { status: 200, body: this.commentJson(this.repoOf(ctx), comment) };
@@ -2725,20 +2796,32 @@ export class FakeGitHub {
     const { actor } = ctx;
     if (actor.kind === "anonymous") throw new HttpError(401, "This endpoint requires you to be authenticated.");
     if (actor.kind === "app") throw new HttpError(403, "Resource not accessible by integration");
+    const visible = (repo: RepoState | undefined): RepoState | undefined => {
+      if (!repo) return undefined;
+      if (
+        actor.kind === "installation" &&
+        (repo.installationId !== actor.installationId || (actor.token.repoIds !== undefined && !actor.token.repoIds.has(repo.id)))
+      ) {
+        return undefined;
+      }
+      return repo;
+    };
     const graphqlContext: GraphqlContext = {
       webUrl: this.url,
       blobTextLimit: this.graphqlBlobTextLimit,
-      repository: (owner, name) => {
-        const repo = this.repos.get(`${owner}/${name}`.toLowerCase());
-        if (!repo) return undefined;
-        if (
-          actor.kind === "installation" &&
-          (repo.installationId !== actor.installationId || (actor.token.repoIds !== undefined && !actor.token.repoIds.has(repo.id)))
-        ) {
-          return undefined;
+      repository: (owner, name) => visible(this.repos.get(`${owner}/${name}`.toLowerCase())),
+      pullByNodeId: (id) => {
+        const m = /^011:PullRequest(\d+)$/.exec(Buffer.from(id, "base64").toString("utf8"));
+        if (!m) return undefined;
+        for (const repo of this.repos.values()) {
+          for (const item of repo.items.values()) {
+            if (item.kind === "pull" && item.id === Number(m[1])) return visible(repo) ? { repo, pr: item } : undefined;
+          }
         }
-        return repo;
+        return undefined;
       },
+      viewerLogin: this.actorUser(actor).login,
+      now: () => isoSeconds(this.now()),
       resolveCommitish: (repo, rev) => this.resolveCommitish(repo as RepoState, rev),
       userType: (login) => this.ensureUser(login).type,
       userByEmail: (email) => this.usersByEmail.get(email.toLowerCase()),

@@ -27,6 +27,15 @@
 //     }
 //     rateLimit { limit cost remaining used resetAt nodeCount }
 //   }
+//   mutation {
+//     enablePullRequestAutoMerge(input: { pullRequestId, mergeMethod, commitHeadline, commitBody }) { pullRequest { … } }
+//     disablePullRequestAutoMerge(input: { pullRequestId }) { pullRequest { … } }
+//   }
+//
+// Auto-merge is validated as GitHub does: the repository must allow it ("Pull request Auto merge is not allowed for
+// this repository"), the merge method must be allowed, the pull request must be open; repositories also expose
+// `autoMergeAllowed`, `squashMergeAllowed`, `mergeCommitAllowed`, `rebaseMergeAllowed`, pull requests
+// `autoMergeRequest { enabledAt mergeMethod commitHeadline commitBody enabledBy { login } }`.
 //
 // A commit's signature exists exactly when the REST API calls it verified (a commit an installation made through the
 // Git data API without custom author, committer or signature, or a merge made in the web UI): GitHub then signs it
@@ -58,6 +67,17 @@ export interface GraphqlRepo {
   /** Commits GitHub signed (and the REST API reports as verified). */
   verified: ReadonlySet<string>;
   items: Map<number, GraphqlItem>;
+  allowAutoMerge: boolean;
+  mergeMethods: { merge: boolean; squash: boolean; rebase: boolean };
+}
+
+/** An auto-merge request on a pull request. */
+export interface GraphqlAutoMerge {
+  enabledAt: string;
+  enabledBy: string;
+  mergeMethod: "MERGE" | "SQUASH" | "REBASE";
+  commitHeadline: string | null;
+  commitBody: string | null;
 }
 
 /** An issue or pull request of the fake (pull requests have `head`, `base` and `merged`). */
@@ -76,6 +96,7 @@ export interface GraphqlItem {
   merged?: boolean;
   mergedAt?: string | null;
   draft?: boolean;
+  autoMerge?: GraphqlAutoMerge | null;
 }
 
 export interface GraphqlContext {
@@ -91,6 +112,12 @@ export interface GraphqlContext {
   rateLimit(): { limit: number; remaining: number; used: number; resetAt: string };
   /** Blob `text` is cut (and `isTruncated` set) beyond this many bytes. */
   blobTextLimit: number;
+  /** A pull request by its node id, when the caller may see it. */
+  pullByNodeId(id: string): { repo: GraphqlRepo; pr: GraphqlItem } | undefined;
+  /** The caller, as the login an auto-merge request is enabled by. */
+  viewerLogin: string;
+  /** Now, ISO 8601. */
+  now(): string;
 }
 
 const OID_RE = /^[0-9a-f]{40}$/;
@@ -224,6 +251,42 @@ function parentsOf(src: ObjectSource, args: Record<string, unknown>): Record<str
   return { totalCount: all.length, nodes: picked.map((oid) => ({ repo: src.repo, oid }) satisfies ObjectSource) };
 }
 
+const AUTO_MERGE_PAYLOAD = { pullRequest: { type: "PullRequest" }, clientMutationId: { type: "String" } };
+
+const MERGE_METHOD_NAMES = { MERGE: "merge", SQUASH: "squash", REBASE: "rebase" } as const;
+
+/** The pull request an auto-merge mutation names, checked as GitHub checks it. */
+function autoMergeTarget(ctx: GraphqlContext, input: Record<string, unknown>): { repo: GraphqlRepo; pr: GraphqlItem } {
+  const id = String(input.pullRequestId);
+  const found = ctx.pullByNodeId(id);
+  if (!found) throw new GraphQLFieldError(`Could not resolve to a node with the global id of '${id}'`, "NOT_FOUND");
+  if (found.pr.state !== "open" || found.pr.merged) throw new GraphQLFieldError("Pull request is not open", "UNPROCESSABLE");
+  return found;
+}
+
+function enableAutoMerge(ctx: GraphqlContext, input: Record<string, unknown>): PullSource {
+  const { repo, pr } = autoMergeTarget(ctx, input);
+  if (!repo.allowAutoMerge) throw new GraphQLFieldError("Pull request Auto merge is not allowed for this repository", "UNPROCESSABLE");
+  const method = (input.mergeMethod as "MERGE" | "SQUASH" | "REBASE" | null | undefined) ?? "MERGE";
+  if (!repo.mergeMethods[MERGE_METHOD_NAMES[method]]) {
+    throw new GraphQLFieldError(`Pull request Merge method ${MERGE_METHOD_NAMES[method]} merging is not allowed on this repository`, "UNPROCESSABLE");
+  }
+  pr.autoMerge = {
+    enabledAt: ctx.now(),
+    enabledBy: ctx.viewerLogin,
+    mergeMethod: method,
+    commitHeadline: typeof input.commitHeadline === "string" ? input.commitHeadline : null,
+    commitBody: typeof input.commitBody === "string" ? input.commitBody : null,
+  };
+  return { repo, pr } as PullSource;
+}
+
+function disableAutoMerge(ctx: GraphqlContext, input: Record<string, unknown>): PullSource {
+  const { repo, pr } = autoMergeTarget(ctx, input);
+  pr.autoMerge = null;
+  return { repo, pr } as PullSource;
+}
+
 function actor(ctx: GraphqlContext, login: string): Typed {
   const type = ctx.userType(login);
   return typed(type, { login: type === "Bot" ? login.replace(/\[bot\]$/, "") : login });
@@ -250,6 +313,7 @@ function commitActor(ctx: GraphqlContext, src: ObjectSource, role: "author" | "c
 export function githubSchema(): Schema<GraphqlContext> {
   return {
     query: "Query",
+    mutation: "Mutation",
     types: {
       GitObjectID: { kind: "scalar", check: (v) => typeof v === "string" && OID_RE.test(v) },
       GitTimestamp: { kind: "scalar", check: (v) => typeof v === "string" },
@@ -268,6 +332,47 @@ export function githubSchema(): Schema<GraphqlContext> {
       IssueOrderField: { kind: "enum", values: ["CREATED_AT", "UPDATED_AT", "COMMENTS"] },
       OrderDirection: { kind: "enum", values: ["ASC", "DESC"] },
       IssueOrder: { kind: "input", fields: { field: "IssueOrderField!", direction: "OrderDirection!" } },
+      PullRequestMergeMethod: { kind: "enum", values: ["MERGE", "SQUASH", "REBASE"] },
+      EnablePullRequestAutoMergeInput: {
+        kind: "input",
+        fields: {
+          pullRequestId: "ID!",
+          mergeMethod: "PullRequestMergeMethod",
+          commitHeadline: "String",
+          commitBody: "String",
+          authorEmail: "String",
+          expectedHeadOid: "GitObjectID",
+          clientMutationId: "String",
+        },
+      },
+      DisablePullRequestAutoMergeInput: { kind: "input", fields: { pullRequestId: "ID!", clientMutationId: "String" } },
+      Mutation: {
+        kind: "object",
+        fields: {
+          enablePullRequestAutoMerge: {
+            type: "EnablePullRequestAutoMergePayload",
+            args: { input: "EnablePullRequestAutoMergeInput!" },
+            resolve: (_: unknown, args, ctx) => ({ pullRequest: enableAutoMerge(ctx, args.input as Record<string, unknown>), clientMutationId: null }),
+          },
+          disablePullRequestAutoMerge: {
+            type: "DisablePullRequestAutoMergePayload",
+            args: { input: "DisablePullRequestAutoMergeInput!" },
+            resolve: (_: unknown, args, ctx) => ({ pullRequest: disableAutoMerge(ctx, args.input as Record<string, unknown>), clientMutationId: null }),
+          },
+        },
+      },
+      EnablePullRequestAutoMergePayload: { kind: "object", fields: AUTO_MERGE_PAYLOAD },
+      DisablePullRequestAutoMergePayload: { kind: "object", fields: AUTO_MERGE_PAYLOAD },
+      AutoMergeRequest: {
+        kind: "object",
+        fields: {
+          enabledAt: { type: "DateTime" },
+          mergeMethod: { type: "PullRequestMergeMethod!" },
+          commitHeadline: { type: "String" },
+          commitBody: { type: "String" },
+          enabledBy: { type: "Actor", resolve: (a: GraphqlAutoMerge, _args, ctx) => actor(ctx, a.enabledBy) },
+        },
+      },
 
       Query: {
         kind: "object",
@@ -315,6 +420,10 @@ export function githubSchema(): Schema<GraphqlContext> {
           isFork: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.fork },
           isEmpty: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.refs.size === 0 },
           pushedAt: { type: "DateTime", resolve: (r: GraphqlRepo) => r.pushedAt },
+          autoMergeAllowed: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.allowAutoMerge },
+          squashMergeAllowed: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.mergeMethods.squash },
+          mergeCommitAllowed: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.mergeMethods.merge },
+          rebaseMergeAllowed: { type: "Boolean!", resolve: (r: GraphqlRepo) => r.mergeMethods.rebase },
           defaultBranchRef: { type: "Ref", resolve: (r: GraphqlRepo) => refSource(r, `refs/heads/${r.defaultBranch}`) },
           ref: {
             type: "Ref",
@@ -485,6 +594,7 @@ export function githubSchema(): Schema<GraphqlContext> {
           // The fake only has same-repository pull requests.
           isCrossRepository: { type: "Boolean!", resolve: () => false },
           author: { type: "Actor", resolve: (s: PullSource, _a, ctx) => actor(ctx, s.pr.user) },
+          autoMergeRequest: { type: "AutoMergeRequest", resolve: (s: PullSource) => s.pr.autoMerge ?? null },
         },
       },
     },

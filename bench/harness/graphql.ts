@@ -2,8 +2,9 @@
 // arguments, inline fragments, named fragments, @include/@skip), validation against a declared schema (unknown
 // fields, types and arguments, missing required arguments, bad literals and variables, conflicting response keys),
 // and an executor. Answers are GitHub-shaped: `{ data, errors }` with `path`, `locations`, `type` and
-// `extensions.code`. It is not a general engine: no mutations, no introspection beyond `__typename`, no
-// non-null error propagation (every field is treated as nullable at run time).
+// `extensions.code`. It is not a general engine: mutations run their fields one after the other like queries (the
+// resolvers do the writing), no introspection beyond `__typename`, no non-null error propagation (every field is
+// treated as nullable at run time).
 
 // ---------------------------------------------------------------------------------------------
 // AST
@@ -509,6 +510,8 @@ export type TypeDef<C> =
 
 export interface Schema<C> {
   query: string;
+  /** The mutation root type, when the schema has one. */
+  mutation?: string;
   types: Record<string, TypeDef<C>>;
 }
 
@@ -636,7 +639,7 @@ class Engine<C> {
 
   // --- validation -------------------------------------------------------------------------------
 
-  private validate(doc: DocumentNode, op: OperationNode, variables: Record<string, unknown>): void {
+  private validate(doc: DocumentNode, op: OperationNode, variables: Record<string, unknown>, rootType: string): void {
     const declared = new Map(op.variables.map((v) => [v.name, v]));
     const usedFragments = new Set<string>();
     const checkValue = (node: ValueNode, loc: Loc): void => {
@@ -766,7 +769,7 @@ class Engine<C> {
         walk(inner, condition, condition === typeName ? seen : new Map(), sel.kind === "FragmentSpread" ? [...fragmentStack, sel.name] : fragmentStack);
       }
     };
-    walk(op.selections, this.schema.query, new Map(), []);
+    walk(op.selections, rootType, new Map(), []);
     for (const name of doc.fragments.keys()) {
       if (!usedFragments.has(name)) throw new GraphQLRequestError(`Fragment ${name} was defined, but not used`, doc.fragments.get(name)?.loc, { code: "useAndDefineFragment" });
     }
@@ -819,12 +822,13 @@ class Engine<C> {
       } else if (doc.operations.length === 1) op = doc.operations[0];
       else throw new GraphQLRequestError("An operation name is required");
       if (!op) throw new GraphQLRequestError("No operations in query document");
-      if (op.operation !== "query") throw new GraphQLRequestError(`Schema is not configured for ${op.operation}s`, op.loc, { code: "missingMutationConfiguration" });
+      const rootType = op.operation === "query" ? this.schema.query : op.operation === "mutation" ? this.schema.mutation : undefined;
+      if (rootType === undefined) throw new GraphQLRequestError(`Schema is not configured for ${op.operation}s`, op.loc, { code: "missingMutationConfiguration" });
       const provided = request.variables && typeof request.variables === "object" && !Array.isArray(request.variables) ? (request.variables as Record<string, unknown>) : {};
       const variables = this.coerceVariables(op, provided);
-      this.validate(doc, op, variables);
+      this.validate(doc, op, variables, rootType);
       const errors: GraphQLErrorJson[] = [];
-      const data = this.selectionSet(doc, op.selections, this.schema.query, root, [], variables, ctx, errors);
+      const data = this.selectionSet(doc, op.selections, rootType, root, [], variables, ctx, errors);
       return errors.length > 0 ? { data, errors } : { data };
     } catch (err) {
       if (err instanceof GraphQLRequestError) return { errors: [err.toJSON()] };

@@ -88,6 +88,8 @@ export interface PushImageOptions {
   salt?: string;
   /** The image config's `created` time (ISO 8601); absent by default. */
   created?: string;
+  /** Labels in every platform's image config (`config.Labels`), e.g. `org.opencontainers.image.source`. */
+  labels?: Record<string, string>;
 }
 
 export interface PushedImage {
@@ -514,7 +516,7 @@ export class LocalRegistry {
         os: osName,
         ...(variant ? { variant } : {}),
         ...(options.created ? { created: options.created } : {}),
-        config: { Labels: { "digest-pin.test": `${repository} ${salt}` } },
+        config: { Labels: { "digest-pin.test": `${repository} ${salt}`, ...options.labels } },
         rootfs: { type: "layers", diff_ids: [sha256(layer)] },
         history: [{ created_by: "digest-pin test harness" }],
       });

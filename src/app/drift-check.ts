@@ -60,6 +60,16 @@ export interface DriftCheckOptions {
   log?: Probot["log"];
 }
 
+/**
+ * The active repositories of one installation (100 a page), archived and disabled ones left out.
+ *
+ * @example for (const r of await listInstallation(octokit)) await queue.push({ installationId, owner: r.owner, repo: r.repo, … })
+ */
+export async function listInstallation(octokit: Octokit): Promise<RepoInfo[]> {
+  const repos = (await octokit.paginate("GET /installation/repositories", { per_page: 100 })) as ListedRepo[];
+  return repos.map(repoInfo).filter((r) => !r.archived && !r.disabled);
+}
+
 /** Every repository of every installation, interleaved; archived and disabled ones left out. */
 export async function listFleet(probot: Probot, options: DriftCheckOptions = {}): Promise<DriftTarget[]> {
   const app = (await probot.auth()) as Octokit;
@@ -72,13 +82,7 @@ export async function listFleet(probot: Probot, options: DriftCheckOptions = {})
     try {
       const octokit = (await probot.auth(installation.id)) as Octokit;
       options.prepare?.(octokit, installation.id);
-      const repos = (await octokit.paginate("GET /installation/repositories", { per_page: 100 })) as ListedRepo[];
-      lists.push(
-        repos
-          .map(repoInfo)
-          .filter((r) => !r.archived && !r.disabled)
-          .map((repository) => ({ installationId: installation.id, repository })),
-      );
+      lists.push((await listInstallation(octokit)).map((repository) => ({ installationId: installation.id, repository })));
     } catch (error) {
       // One installation's failure (revoked, suspended meanwhile) must not stop the others.
       options.log?.warn({ err: error, installation: installation.id }, "could not list an installation's repositories");

@@ -20,11 +20,14 @@ import { MemoResolver, SharedRunResolver } from "../registry/shared.js";
 import type { Resolver } from "../registry/types.js";
 import { MemoryStore, RedisStore } from "../state/store.js";
 import { canRunCommands, HELP, isBot, parseCommand } from "./commands.js";
-import { listFleet } from "./drift-check.js";
+import { listFleet, listInstallation } from "./drift-check.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { opsHandler } from "./ops-routes.js";
 import { RepoStateCache } from "./repo-state.js";
 import { scanRepository, summarize, type ScanOutcome, type ScanRequest } from "./scan-repository.js";
+import { ORG_CONFIG_REPO } from "./config-layers.js";
+import { RunConfigFiles } from "./run-config-files.js";
+import { TagHistory } from "../state/tag-history.js";
 
 export interface ScanJob extends ScanRequest {
   recreate: boolean;
@@ -55,6 +58,8 @@ export interface AppOptions {
   onQueue?: (queue: JobQueue<ScanJob>) => void;
   /** Exposed for tests and benchmarks: run a drift check now (it only queues; wait on the queue for the work). */
   onDriftCheck?: (run: () => Promise<void>) => void;
+  /** Exposed for tests: the clock scans plan with (schedules, minimumAge). */
+  now?: () => number;
 }
 
 /** A run's memo unused for this long is dropped: the run is over by then. */
@@ -190,6 +195,8 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       memo.at = now; // a run still going keeps its memo, however long its writes take
       return memo.resolver;
     };
+    const configFiles = new RunConfigFiles(MEMO_TTL_MS);
+    const history = new TagHistory(store, options.now);
     const conditional = new MemoryConditionalCache();
     const prepare = (octokit: Octokit, namespace: string) => {
       instrumentOctokit(octokit, (info) => metrics.githubRequest(info));
@@ -216,6 +223,9 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
           botLogin: login,
           bot: async () => ({ login, id: await botId(octokit, login) }),
           states,
+          history,
+          readConfigFile: configFiles.readerFor(`${job.installationId}:${job.runId ?? job.delivery ?? randomUUID()}`, octokit),
+          ...(options.now ? { now: options.now } : {}),
           ...(options.scanner ? { scanner: options.scanner } : {}),
           ...(scanTimeoutMs === undefined ? {} : { scanTimeoutMs }),
         });
@@ -312,6 +322,14 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       log.info({ repositories: targets.length, run: runId }, "drift check queued");
     };
     options.onDriftCheck?.(driftCheck);
+
+    const rescanInstallation = async (installationId: number, delivery: string) => {
+      const octokit = (await probot.auth(installationId)) as Octokit;
+      prepare(octokit, `installation:${installationId}`);
+      for (const r of await listInstallation(octokit)) {
+        await queue.push({ installationId, owner: r.owner, repo: r.repo, recreate: false, replyTo: [], defaultBranch: r.defaultBranch, configTouched: true, delivery });
+      }
+    };
     startSchedule({
       name: "digest-pin:drift",
       intervalMs: parseInterval(env.DIGEST_PIN_INTERVAL),
@@ -336,6 +354,10 @@ export function createApp(options: AppOptions = {}): ApplicationFunction {
       // An empty list (a force push, or more commits than the payload carries) may touch anything.
       const unknown = payload.commits.length === 0;
       const configTouched = unknown || touched.includes(CONFIG_PATH);
+      if (configTouched && payload.repository.name === ORG_CONFIG_REPO) {
+        // The organization's defaults changed: every repository of the installation plans again (one read each).
+        await rescanInstallation(payload.installation.id, context.id);
+      }
       if (configTouched || touched.some((path) => isDockerfilePath(path))) {
         await enqueue(payload.installation.id, payload.repository.full_name, {
           defaultBranch: payload.repository.default_branch,

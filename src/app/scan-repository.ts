@@ -4,18 +4,21 @@ import { mapBounded } from "../bounded.js";
 import { Deadline } from "../deadline.js";
 import type { Scanner } from "../dockerfile/scan.js";
 import { RESOLVE_CONCURRENCY, resolveFiles, runEngine, scanFile } from "../engine.js";
-import { ignoreDecisions, parseConfig } from "../github/config.js";
+import { ignoreDecisions } from "../github/config.js";
 import { reportConfigError, resolveConfigError } from "../github/config-issue.js";
 import { readRepository, type Octokit } from "../github/files.js";
 import type { BotAccount } from "../github/ownership.js";
 import { postedError, postedList } from "../github/posted.js";
 import { fingerprint, isUnchanged, type RepoState, type RepoStateCache } from "./repo-state.js";
-import { declinedDigests, syncPullRequest, type SyncResult } from "../github/pull-request.js";
+import { branchFor, declinedBy, syncPullRequest, type SyncResult } from "../github/pull-request.js";
+import { readMarker } from "../github/marker.js";
 import { errorItem } from "../github/body.js";
 import { codeBlock, inlineText } from "../github/markdown.js";
 import { failedFiles, formatPlatforms, type Plan, type ScannedFile } from "../plan.js";
 import type { Resolver } from "../registry/types.js";
 import { parseReference } from "../reference.js";
+import { loadConfig, type ConfigFileReader } from "./config-layers.js";
+import type { TagHistory } from "../state/tag-history.js";
 
 export interface ScanRequest {
   installationId: number;
@@ -46,6 +49,10 @@ export interface Services {
   scanner?: Scanner;
   /** The budget of one scan's registry work (default SCAN_TIMEOUT_MS). */
   scanTimeoutMs?: number;
+  /** Reads a config base (the organization's `.github` repository's file), cached for the run by the caller. */
+  readConfigFile?: ConfigFileReader;
+  /** Digests seen per tag, for minimumAge. */
+  history?: TagHistory;
 }
 
 /**
@@ -129,7 +136,7 @@ async function scanWithin(
     const issue = await reportConfigError(octokit, ref, services.botLogin, error);
     return { status: "config-error", error, issue };
   };
-  const config = parseConfig(snapshot.configText, snapshot.configTooLarge);
+  const config = await loadConfig(owner, repo, snapshot.configText, services.readConfigFile, snapshot.configTooLarge);
   if (!config.ok) return configError(config.error);
   const { enabled } = config.config;
   const files: ScannedFile[] = enabled
@@ -144,22 +151,28 @@ async function scanWithin(
   }
   if (!enabled) return { status: "skipped", reason: "not-enabled" };
 
-  const engine = await runEngine({
+  const now = services.now?.() ?? Date.now();
+  const open = snapshot.pulls.find((p) => p.state === "open" && p.headRefName === branchFor(snapshot.branch));
+  const openMarker = open ? readMarker(open.body) : null;
+  const result = await runEngine({
     files,
     config: config.config,
     resolver: services.resolver,
-    declined: declinedDigests(snapshot),
+    isDeclined: declinedBy(snapshot),
     isIgnored: ignores.isIgnored,
     signal: signal(),
-    ...(services.now ? { now: services.now } : {}),
+    now: () => now,
+    ...(services.history ? { history: services.history } : {}),
+    schedule: { openRefs: openMarker?.refs ?? [] },
   });
-  const { resolutions } = engine;
-  const result = await addPlatforms(engine.plan, services.resolver, signal());
+  const held = result.held;
+  result.plan = await addPlatforms(result.plan, services.resolver, signal());
 
-  const sync = await syncPullRequest(octokit, ref, snapshot, result, {
+  const sync = await syncPullRequest(octokit, ref, snapshot, result.plan, {
     config: config.config,
     bot: services.bot,
     recreate: request.recreate ?? false,
+    body: { config: { effective: config.effective, sources: config.sources ?? [] } },
   });
   const wrote = sync.action === "opened" || sync.action === "updated" || sync.action === "closed";
   await services.states?.set(installationId, owner, repo, {
@@ -168,12 +181,13 @@ async function scanWithin(
     pushedAt: snapshot.pushedAt ?? request.pushedAt ?? null,
     defaultBranch: snapshot.branch,
     files,
-    fingerprint: fingerprint(files, resolutions),
-    // A file that failed to scan is read again next time, never answered from this state.
-    volatile: config.config.minimumAgeMs > 0 || sync.action === "blocked" || failedFiles(result).length > 0,
-    ownWritesUntil: wrote ? (services.now?.() ?? Date.now()) : previous?.ownWritesUntil,
+    fingerprint: fingerprint(files, result.resolutions),
+    // Time decides again next time (minimumAge, a schedule that held something back); a file that failed to scan
+    // is read again, never answered from this state.
+    volatile: config.config.minimumAgeMs > 0 || held || sync.action === "blocked" || failedFiles(result.plan).length > 0,
+    ownWritesUntil: wrote ? now : previous?.ownWritesUntil,
   });
-  return { status: "done", files: files.length, plan: result, sync };
+  return { status: "done", files: files.length, plan: result.plan, sync };
 }
 
 /** The reply to a comment command: what was found and done. */

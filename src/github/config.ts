@@ -7,6 +7,8 @@ import { z } from "zod";
 import type { FoundReference } from "../dockerfile/types.js";
 import { imageName } from "../reference.js";
 import { compileGlob, GLOB_LIMITS, GlobError, globMatcher, type StepCounter } from "./glob.js";
+import { parsePlatform } from "../registry/platform.js";
+import { isTimeZone, parseSchedule, type Schedule } from "../update-window.js";
 
 export const CONFIG_PATH = ".github/digest-pin.yml";
 /** A larger config is refused before it is parsed: the documented keys fit in a few hundred bytes. */
@@ -24,6 +26,7 @@ export function parseDuration(value: string | number): number | null {
 }
 
 const DURATION_MESSAGE = "must be a duration such as 0, 12h, 3d or 1w (a bare number means seconds)";
+const AUTOMERGE_MESSAGE = 'must be "pins", "updates", "all" or false';
 
 const stringList = z.array(z.string().min(1, "must not be empty"));
 
@@ -45,6 +48,15 @@ const globList = (normalize: (pattern: string) => string) =>
         }),
     )
     .max(GLOB_LIMITS.patterns, `must list at most ${GLOB_LIMITS.patterns} patterns`);
+/** `_extends: <repository>` or `<repository>:<path>.yml` (Probot's convention), in the same organization. */
+const EXTENDS_RE = /^(?:([a-z\d](?:[a-z\d]|-(?=[a-z\d])){0,38})\/)?([-_.\w]+)(?::([-_./\w]+\.ya?ml))?$/i;
+
+const scheduleValue = z
+  .union([z.string(), z.array(z.string())], { errorMap: () => ({ message: "must be a window or a list of windows" }) })
+  .superRefine((value, ctx) => {
+    const parsed = parseSchedule(value);
+    if (!parsed.ok) ctx.addIssue({ code: z.ZodIssueCode.custom, message: parsed.error });
+  });
 
 const schema = z
   .object({
@@ -59,8 +71,31 @@ const schema = z
       .union([z.number(), z.string()], { errorMap: () => ({ message: DURATION_MESSAGE }) })
       .default(0)
       .refine((v) => parseDuration(v) !== null, { message: DURATION_MESSAGE }),
+    commitMessagePrefix: z
+      .string()
+      .max(50, "must be at most 50 characters")
+      .refine((v) => !/[\r\n]/.test(v), { message: "must be one line" })
+      .default(""),
+    platforms: z
+      .array(z.string().refine((v) => parsePlatform(v) !== null, { message: "must be a platform such as linux/amd64 or linux/arm64/v8" }))
+      .default([]),
+    schedule: scheduleValue.optional(),
+    timezone: z
+      .string()
+      .refine(isTimeZone, { message: "must be a time zone name such as UTC or Europe/Berlin" })
+      .default("UTC"),
+    automerge: z
+      .union([z.enum(["pins", "updates", "all"]), z.literal(false)], { errorMap: () => ({ message: AUTOMERGE_MESSAGE }) })
+      .default(false),
+    _extends: z
+      .string()
+      .refine((v) => EXTENDS_RE.test(v), { message: "must name a repository, optionally with :path/to/file.yml" })
+      .optional(),
   })
   .strict();
+
+/** What `automerge:` allows: pull requests that only pin, that only update pins, or any. */
+export type AutomergeSetting = false | "pins" | "updates" | "all";
 
 export interface RepoConfig {
   enabled: boolean;
@@ -72,9 +107,23 @@ export interface RepoConfig {
   assignees: string[];
   /** Milliseconds. */
   minimumAgeMs: number;
+  /** Put before titles and commit messages (`chore(deps):`), or "". */
+  commitMessagePrefix: string;
+  /** The platforms the repository builds for (`os/arch[/variant]`), or none: every platform counts. */
+  platforms: string[];
+  /** When refreshes may be proposed (pins go at once), or null: at any time. */
+  schedule: Schedule | null;
+  /** The time zone the schedule is read in. */
+  timezone: string;
+  automerge: AutomergeSetting;
 }
 
-export type ConfigResult = { ok: true; config: RepoConfig } | { ok: false; error: string };
+/** The config as a file would say it, every key filled in: what the pull request shows as the effective config. */
+export type EffectiveConfig = Omit<z.output<typeof schema>, "_extends">;
+
+export type ConfigResult =
+  | { ok: true; config: RepoConfig; effective: EffectiveConfig }
+  | { ok: false; error: string };
 
 export const DEFAULT_CONFIG: RepoConfig = {
   enabled: true,
@@ -85,11 +134,99 @@ export const DEFAULT_CONFIG: RepoConfig = {
   reviewers: [],
   assignees: [],
   minimumAgeMs: 0,
+  commitMessagePrefix: "",
+  platforms: [],
+  schedule: null,
+  timezone: "UTC",
+  automerge: false,
 };
 
-/** A fresh copy of the defaults: callers may change their config without changing everyone's. */
-function defaults(): RepoConfig {
-  return structuredClone(DEFAULT_CONFIG);
+/** One file of a layered config: where it is (for messages) and its text, or null when it does not exist. */
+export interface ConfigLayer {
+  /** `.github/digest-pin.yml`, or `acme/.github: .github/digest-pin.yml` for another repository's. */
+  name: string;
+  text: string | null;
+  /** The file's size when GitHub said it without sending the text (a file over MAX_CONFIG_BYTES is not fetched). */
+  byteSize?: number;
+}
+
+type Raw = Record<string, unknown>;
+
+/** A layer's YAML as a mapping (null: no file or an empty one), or the message saying why it is not one. */
+function readYaml(layer: ConfigLayer): { ok: true; raw: Raw | null } | { ok: false; error: string } {
+  if (layer.text === null) return { ok: true, raw: null };
+  const size = Math.max(layer.byteSize ?? 0, Buffer.byteLength(layer.text));
+  if (size > MAX_CONFIG_BYTES) {
+    return {
+      ok: false,
+      error: `${layer.name} is ${formatSize(size)}, over the ${formatSize(MAX_CONFIG_BYTES)} limit: it was not read`,
+    };
+  }
+  let raw: unknown;
+  try {
+    raw = yamlData(layer.text);
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? ` (line ${error.linePos[0].line})` : "";
+    return { ok: false, error: `${layer.name} is not valid YAML${where}: ${(error as Error).message.split("\n")[0]}` };
+  }
+  if (raw === null || raw === undefined) return { ok: true, raw: null };
+  const checked = schema.partial().safeParse(raw);
+  if (!checked.success) return { ok: false, error: `${layer.name} is invalid: ${problems(checked.error)}` };
+  return { ok: true, raw: raw as Raw };
+}
+
+function problems(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const key = issue.path.join(".");
+      if (issue.code === "unrecognized_keys") return `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+      return key ? `"${key}": ${issue.message}` : issue.message;
+    })
+    .join("; ");
+}
+
+/**
+ * The `_extends` of a config file's text, when it has a valid one: `{ repo, path }` (path defaults to CONFIG_PATH).
+ * An `owner/` part must be `owner` itself: a repository's config never reads another organization's.
+ *
+ * @example extendsOf("_extends: settings\nlabels: []", "acme") // { repo: "settings", path: ".github/digest-pin.yml" }
+ */
+export function extendsOf(text: string | null, owner: string): { repo: string; path: string } | { error: string } | null {
+  const read = readYaml({ name: CONFIG_PATH, text });
+  if (!read.ok || !read.raw || typeof read.raw._extends !== "string") return null;
+  const match = EXTENDS_RE.exec(read.raw._extends);
+  if (!match) return null;
+  if (match[1] && match[1].toLowerCase() !== owner.toLowerCase()) {
+    return { error: `${CONFIG_PATH}: "_extends" must name a repository of ${owner}, not of ${match[1]}` };
+  }
+  return { repo: match[2] ?? "", path: match[3] ?? CONFIG_PATH };
+}
+
+/**
+ * The effective config of layered files, later layers' keys replacing earlier ones' (the organization's defaults,
+ * then a repository's own file). A missing or empty layer adds nothing; no layers at all mean the defaults.
+ *
+ * @example parseConfigLayers([{ name: "acme/.github: .github/digest-pin.yml", text: "labels: [deps]" }, { name: CONFIG_PATH, text: null }])
+ */
+export function parseConfigLayers(layers: readonly ConfigLayer[]): ConfigResult {
+  const merged: Raw = {};
+  for (const layer of layers) {
+    const read = readYaml(layer);
+    if (!read.ok) return read;
+    Object.assign(merged, read.raw ?? {});
+  }
+  delete merged._extends;
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) return { ok: false, error: `${CONFIG_PATH} is invalid: ${problems(parsed.error)}` };
+  const { minimumAge, schedule, _extends: _, ...rest } = parsed.data;
+  const window = schedule === undefined ? null : parseSchedule(schedule);
+  const config: RepoConfig = {
+    ...rest,
+    minimumAgeMs: parseDuration(minimumAge) ?? 0,
+    schedule: window?.ok ? window.schedule : null,
+  };
+  const effective: EffectiveConfig = { ...rest, minimumAge, ...(schedule === undefined ? {} : { schedule }) };
+  return { ok: true, config, effective };
 }
 
 /**
@@ -97,36 +234,10 @@ function defaults(): RepoConfig {
  * known without its text (GitHub's blob size): a file over MAX_CONFIG_BYTES is refused unread.
  *
  * @example
- * parseConfig("pinUnpinned: false\n"); // { ok: true, config: { …, pinUnpinned: false } }
+ * parseConfig("pinUnpinned: false\n"); // { ok: true, config: { …, pinUnpinned: false }, effective: { … } }
  */
 export function parseConfig(text: string | null, byteSize?: number | null): ConfigResult {
-  if (text === null) return { ok: true, config: defaults() };
-  const size = Math.max(byteSize ?? 0, Buffer.byteLength(text));
-  if (size > MAX_CONFIG_BYTES) {
-    return {
-      ok: false,
-      error: `${CONFIG_PATH} is ${formatSize(size)}, over the ${formatSize(MAX_CONFIG_BYTES)} limit: it was not read`,
-    };
-  }
-  let raw: unknown;
-  try {
-    raw = readYaml(text);
-  } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` (line ${error.linePos[0].line})` : "";
-    return { ok: false, error: `${CONFIG_PATH} is not valid YAML${where}: ${(error as Error).message.split("\n")[0]}` };
-  }
-  if (raw === null || raw === undefined) return { ok: true, config: defaults() };
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = issue.path.join(".");
-      if (issue.code === "unrecognized_keys") return `unknown key ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-      return key ? `"${key}": ${issue.message}` : issue.message;
-    });
-    return { ok: false, error: `${CONFIG_PATH} is invalid: ${problems.join("; ")}` };
-  }
-  const { minimumAge, ...rest } = parsed.data;
-  return { ok: true, config: { ...rest, minimumAgeMs: parseDuration(minimumAge) ?? 0 } };
+  return parseConfigLayers([{ name: CONFIG_PATH, text, ...(byteSize == null ? {} : { byteSize }) }]);
 }
 
 /**
@@ -134,7 +245,7 @@ export function parseConfig(text: string | null, byteSize?: number | null): Conf
  * second for a 64 KiB file of keys), so keys are checked here, in one pass: at the top, the only mapping a valid
  * config has.
  */
-function readYaml(text: string): unknown {
+function yamlData(text: string): unknown {
   const doc = parseDocument(text, { uniqueKeys: false });
   const [first] = doc.errors;
   if (first) throw first;

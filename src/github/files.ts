@@ -3,7 +3,7 @@
 
 import type { ProbotOctokit } from "probot";
 import { isDockerfilePath } from "../dockerfile/files.js";
-import { fetchBlobs, fetchRepoState, type BotBranchCommit, type BotPull } from "./graphql.js";
+import { fetchBlobs, fetchRepoState, type BotBranchCommit, type BotPull, type MergeSettings } from "./graphql.js";
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -45,6 +45,8 @@ export interface RepoSnapshot {
   pushedAt: string | null;
   /** Pull requests from the bot branch, newest first. */
   pulls: BotPull[];
+  /** Whether auto-merge is allowed, and which merge methods. */
+  merging: MergeSettings;
 }
 
 export type RepoRead =
@@ -116,6 +118,7 @@ export async function readRepository(
     botBranchCommit: state.botBranchCommit,
     pushedAt: state.pushedAt,
     pulls: state.pulls,
+    merging: state.merging,
   };
   const chosen: TreeEntry[] = [];
   for (const entry of (await listTree(octokit, owner, repo, treeSha)).filter((e) => wanted(e.path))) {

@@ -49,11 +49,14 @@ export class GitHubQueryError extends Error {
 
 /** A pull request whose head is the bot branch (same repository only). */
 export interface BotPull {
+  /** GraphQL node id (what mutations name). */
+  id: string;
   number: number;
   state: "open" | "closed";
   merged: boolean;
   /** The web URL. */
   url: string;
+  title: string;
   /** `""` when the pull request has no description. */
   body: string;
   headRefName: string;
@@ -61,6 +64,8 @@ export interface BotPull {
   baseRefName: string;
   /** REST-style login (`digest-pin[bot]` for an app), or null for a deleted account. */
   author: string | null;
+  /** Who enabled auto-merge on it (REST-style login, `digest-pin[bot]` for the app), or null when it is off. */
+  autoMergeBy: string | null;
 }
 
 /**
@@ -72,6 +77,9 @@ export interface BotBranchCommit {
   oid: string;
   authorEmail: string | null;
   committerEmail: string | null;
+  /** Who GitHub says wrote it: their account's login, else the name in the commit (for people, not for decisions). */
+  authorLogin: string | null;
+  authorName: string | null;
   /** GitHub verified the commit's signature (REST `verification.verified`, reason `valid`). */
   verified: boolean;
   /** Its first two parents, and how many it has. */
@@ -106,6 +114,16 @@ export interface RepoState {
   pulls: BotPull[];
   /** More pull requests on the bot branch exist than were read. */
   pullsTruncated: boolean;
+  /** How the repository lets pull requests merge. */
+  merging: MergeSettings;
+}
+
+/** The repository's merge settings: whether auto-merge is allowed, and which merge methods. */
+export interface MergeSettings {
+  autoMergeAllowed: boolean;
+  squash: boolean;
+  merge: boolean;
+  rebase: boolean;
 }
 
 /**
@@ -118,6 +136,10 @@ export const REPO_STATE_QUERY = `query DigestPinRepoState($owner: String!, $name
     isDisabled
     isEmpty
     pushedAt
+    autoMergeAllowed
+    squashMergeAllowed
+    mergeCommitAllowed
+    rebaseMergeAllowed
     defaultBranchRef {
       name
       target {
@@ -144,6 +166,10 @@ export const REPO_STATE_QUERY = `query DigestPinRepoState($owner: String!, $name
         ... on Commit {
           author {
             email
+            name
+            user {
+              login
+            }
           }
           committer {
             email
@@ -167,7 +193,9 @@ export const REPO_STATE_QUERY = `query DigestPinRepoState($owner: String!, $name
     pullRequests(headRefName: $botBranch, first: ${PULL_LIMIT}, orderBy: {field: CREATED_AT, direction: DESC}) {
       totalCount
       nodes {
+        id
         number
+        title
         state
         merged
         url
@@ -180,12 +208,19 @@ export const REPO_STATE_QUERY = `query DigestPinRepoState($owner: String!, $name
           __typename
           login
         }
+        autoMergeRequest {
+          enabledAt
+          enabledBy {
+            __typename
+            login
+          }
+        }
       }
     }
   }
 }`;
 
-const BLOB_FIELDS = "... on Blob { oid byteSize isBinary isTruncated text }";
+export const BLOB_FIELDS = "... on Blob { oid byteSize isBinary isTruncated text }";
 
 /** The blob query for up to `BLOB_BATCH_SIZE` object ids (validated: 40 hex digits). Variables: `owner`, `name`. */
 export function blobsQuery(oids: readonly string[]): string {
@@ -200,7 +235,7 @@ export function blobsQuery(oids: readonly string[]): string {
 // ---------------------------------------------------------------------------------------------
 // Answers
 
-interface BlobNode {
+export interface BlobNode {
   oid?: string;
   byteSize?: number;
   isBinary?: boolean | null;
@@ -209,7 +244,9 @@ interface BlobNode {
 }
 
 interface PullNode {
+  id: string;
   number: number;
+  title: string;
   state: "OPEN" | "CLOSED" | "MERGED";
   merged: boolean;
   url: string;
@@ -219,10 +256,11 @@ interface PullNode {
   baseRefName: string;
   isCrossRepository: boolean;
   author: { __typename: string; login: string } | null;
+  autoMergeRequest: { enabledAt: string | null; enabledBy: { __typename: string; login: string } | null } | null;
 }
 
 interface CommitNode {
-  author?: { email: string | null } | null;
+  author?: { email: string | null; name?: string | null; user?: { login: string } | null } | null;
   committer?: { email: string | null } | null;
   signature?: { isValid: boolean; state: string } | null;
   parents?: { totalCount: number; nodes: ({ oid: string } | null)[] | null };
@@ -234,6 +272,10 @@ interface RepoStateAnswer {
     isDisabled: boolean;
     isEmpty: boolean;
     pushedAt?: string | null;
+    autoMergeAllowed: boolean;
+    squashMergeAllowed: boolean;
+    mergeCommitAllowed: boolean;
+    rebaseMergeAllowed: boolean;
     defaultBranchRef: { name: string; target: { oid: string; tree?: { oid: string } } | null } | null;
     config: BlobNode | null;
     botRef: {
@@ -248,8 +290,12 @@ interface BlobsAnswer {
   repository: Record<string, BlobNode | null> | null;
 }
 
-/** Runs a query; GraphQL errors (Octokit's GraphqlResponseError) become a GitHubQueryError. HTTP errors pass. */
-async function query<T>(octokit: Octokit, operation: string, text: string, variables: Record<string, unknown>): Promise<T> {
+/**
+ * Runs a query; GraphQL errors (Octokit's GraphqlResponseError) become a GitHubQueryError. HTTP errors pass.
+ *
+ * @example await query<Answer>(octokit, "DigestPinConfigFile", CONFIG_FILE_QUERY, { owner, name, expression })
+ */
+export async function query<T>(octokit: Octokit, operation: string, text: string, variables: Record<string, unknown>): Promise<T> {
   try {
     return await octokit.graphql<T>(text, variables);
   } catch (error) {
@@ -272,7 +318,12 @@ function toErrorInfo(raw: unknown): GraphQLErrorInfo {
   };
 }
 
-function gitBlobId(data: Buffer): string {
+/**
+ * The git object id of a blob with these bytes, as git computes it.
+ *
+ * @example gitBlobId(Buffer.from("hello\n")) // "ce013625030ba8dba906f756967f9e9ca394464a"
+ */
+export function gitBlobId(data: Buffer): string {
   return createHash("sha1").update(`blob ${data.length}\0`).update(data).digest("hex");
 }
 
@@ -286,6 +337,15 @@ function exactFromText(oid: string, node: BlobNode): Buffer | null {
   if (Buffer.byteLength(text, "utf8") !== byteSize || text.includes("\uFFFD")) return null;
   const data = Buffer.from(text, "utf8");
   return gitBlobId(data) === oid ? data : null;
+}
+
+/**
+ * The exact bytes of a blob GraphQL described: its text when that hashes back to its id, else one REST read.
+ *
+ * @example await blobBytes(octokit, "acme", "app", node)
+ */
+export async function blobBytes(octokit: Octokit, owner: string, repo: string, node: BlobNode & { oid: string }): Promise<Buffer> {
+  return exactFromText(node.oid, node) ?? (await restBlob(octokit, owner, repo, node.oid));
 }
 
 async function restBlob(octokit: Octokit, owner: string, repo: string, oid: string): Promise<Buffer> {
@@ -337,8 +397,7 @@ export async function fetchRepoState(
   if (node?.oid && (node.byteSize ?? 0) > MAX_CONFIG_BYTES) {
     config = { oid: node.oid, text: "", tooLarge: node.byteSize ?? 0 };
   } else if (node?.oid) {
-    const exact = exactFromText(node.oid, node) ?? (await restBlob(octokit, owner, name, node.oid));
-    config = { oid: node.oid, text: exact.toString("utf8") };
+    config = { oid: node.oid, text: (await blobBytes(octokit, owner, name, { ...node, oid: node.oid })).toString("utf8") };
   }
 
   const nodes = repo.pullRequests.nodes ?? [];
@@ -347,16 +406,18 @@ export async function fetchRepoState(
     // A fork's pull request can use the same branch name: it is not the app's.
     if (!pr || pr.isCrossRepository || pr.headRefName !== botBranch) continue;
     pulls.push({
+      id: pr.id,
       number: pr.number,
       state: pr.state === "OPEN" ? "open" : "closed",
       merged: pr.merged,
       url: pr.url,
+      title: pr.title,
       body: pr.body ?? "",
       headRefName: pr.headRefName,
       headRefOid: pr.headRefOid,
       baseRefName: pr.baseRefName,
-      // GraphQL gives an app's login without the `[bot]` that REST (and the rest of this app) uses.
-      author: pr.author ? (pr.author.__typename === "Bot" ? `${pr.author.login}[bot]` : pr.author.login) : null,
+      author: restLogin(pr.author),
+      autoMergeBy: pr.autoMergeRequest ? (restLogin(pr.autoMergeRequest.enabledBy) ?? "") : null,
     });
   }
 
@@ -374,7 +435,19 @@ export async function fetchRepoState(
     botBranchCommit: botBranchCommit(repo.botRef),
     pulls,
     pullsTruncated: repo.pullRequests.totalCount > nodes.length,
+    merging: {
+      autoMergeAllowed: repo.autoMergeAllowed === true,
+      squash: repo.squashMergeAllowed !== false,
+      merge: repo.mergeCommitAllowed !== false,
+      rebase: repo.rebaseMergeAllowed !== false,
+    },
   };
+}
+
+/** GraphQL gives an app's login without the `[bot]` that REST (and the rest of this app) uses. */
+function restLogin(actor: { __typename: string; login: string } | null | undefined): string | null {
+  if (!actor) return null;
+  return actor.__typename === "Bot" ? `${actor.login}[bot]` : actor.login;
 }
 
 function botBranchCommit(ref: NonNullable<RepoStateAnswer["repository"]>["botRef"]): BotBranchCommit | null {
@@ -386,6 +459,8 @@ function botBranchCommit(ref: NonNullable<RepoStateAnswer["repository"]>["botRef
     oid: target.oid,
     authorEmail: target.author?.email ?? null,
     committerEmail: target.committer?.email ?? null,
+    authorLogin: target.author?.user?.login ?? null,
+    authorName: target.author?.name ?? null,
     verified: signature?.isValid === true && signature.state === "VALID",
     parents: (target.parents.nodes ?? []).flatMap((p) => (p?.oid ? [p.oid] : [])),
     parentCount: target.parents.totalCount,
@@ -426,4 +501,13 @@ export async function fetchBlobs(octokit: Octokit, owner: string, name: string, 
   const out = new Map<string, Buffer>();
   for (const oid of oids) out.set(oid, bytes.get(oid.toLowerCase()) as Buffer);
   return out;
+}
+
+/**
+ * Runs a mutation; GraphQL errors become a GitHubQueryError (with GitHub's messages), as for queries.
+ *
+ * @example await mutate(octokit, "DigestPinEnableAutoMerge", ENABLE_AUTO_MERGE, { id, mergeMethod: "SQUASH" })
+ */
+export function mutate<T>(octokit: Octokit, operation: string, text: string, variables: Record<string, unknown>): Promise<T> {
+  return query<T>(octokit, operation, text, variables);
 }

@@ -89,3 +89,46 @@ function longestRun(text: string, char: string): number {
   }
   return longest;
 }
+
+/** Hosts of code forges whose URL layout digest-pin knows (commit and compare pages). */
+export const KNOWN_FORGES = ["github.com", "gitlab.com", "codeberg.org", "bitbucket.org"] as const;
+
+const MAX_URL_LENGTH = 2048;
+const IPV4_RE = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/**
+ * A URL from a registry or a repository that may become a link, or null: `https:` only, no user name or password, a
+ * DNS host name (not an IP address, not `localhost`, with a dot), no more than 2,048 characters. A label or a config
+ * value is anyone's text: this keeps `javascript:`, `http:`, credentials in links and links to internal addresses out
+ * of the app's voice.
+ *
+ * @example
+ * safeHttpsUrl("https://github.com/acme/app")?.href // "https://github.com/acme/app"
+ * safeHttpsUrl("https://user:secret@github.com/acme/app") // null
+ */
+export function safeHttpsUrl(text: string): URL | null {
+  if (text.length > MAX_URL_LENGTH || /[\u0000-\u0020\u007f-\u009f]/.test(text)) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "https:" || url.username !== "" || url.password !== "") return null;
+  const host = url.hostname.toLowerCase();
+  if (!host.includes(".") || host.startsWith("[") || IPV4_RE.test(host) || host.endsWith(".localhost")) return null;
+  return url;
+}
+
+/**
+ * A Markdown link to a URL that passed `safeHttpsUrl` (or that the app built itself from parts it validated), with
+ * `text` escaped as `inlineText` does. Parentheses, pipes and spaces in the URL are percent-encoded so that neither the
+ * link nor a table cell around it can end early.
+ *
+ * @example
+ * link("source", new URL("https://github.com/acme/app")) // "[source](https://github.com/acme/app)"
+ */
+export function link(text: string, url: URL): string {
+  const href = url.href.replace(/[()|\s<>\\`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+  return `[${inlineText(text)}](${href})`;
+}

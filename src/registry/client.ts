@@ -31,6 +31,7 @@ import type { HttpResponse, RequestKind, TransportStats } from "./http.js";
 import {
   MANIFEST_ACCEPT,
   bareMediaType,
+  configInfo,
   configPlatform,
   indexPlatforms,
   isIndexType,
@@ -38,14 +39,14 @@ import {
   parseManifest,
   selectPlatform,
 } from "./manifest.js";
-import type { Manifest } from "./manifest.js";
+import type { ConfigInfo, Manifest } from "./manifest.js";
 import type { RegistryClientOptions } from "./options.js";
 import { formatPlatform, parsePlatform, platformMatches } from "./platform.js";
 import type { PlatformSpec } from "./platform.js";
 import { HostPolicy } from "./policy.js";
 import { errorMessageOf, verifiedDigest } from "./response.js";
 import { MEDIA_TYPES, RegistryError, timeoutOf } from "./types.js";
-import type { LookupOptions, Resolution, ResolveOptions, Resolver } from "./types.js";
+import type { ImageInfo, LookupOptions, Resolution, ResolveOptions, Resolver } from "./types.js";
 
 export { registryOptionsFromEnv, RegistryConfigError } from "./options.js";
 export type { RegistryClientOptions, RegistryRequestInfo } from "./options.js";
@@ -99,6 +100,7 @@ export class RegistryClient implements Resolver {
   private readonly maxManifestBytes: number;
   private readonly manifests = new TtlCache<string, Manifest>(IMMUTABLE_TTL_MS, 5_000);
   private readonly configs = new TtlCache<string, PlatformSpec | null>(IMMUTABLE_TTL_MS, 5_000);
+  private readonly configInfos = new TtlCache<string, ConfigInfo>(IMMUTABLE_TTL_MS, 5_000);
   private readonly tagLookups = new Inflight<string, Resolution>();
   private readonly manifestLookups = new Inflight<string, Manifest>();
   private readonly tokens: TokenProvider;
@@ -203,34 +205,53 @@ export class RegistryClient implements Resolver {
    * else the first). Null when the image does not say. Used by minimumAge, so a freshly moved tag is not adopted at once.
    */
   async createdAt(ref: ImageReference, digest: string, options: LookupOptions = {}): Promise<Date | null> {
-    const target = this.target(ref);
-    const what = `${target.name}@${digest}`;
-    return this.withinBudget(options.signal, (signal) => this.createdAtWithin(target, digest, what, signal), what);
+    return (await this.imageInfo(ref, digest, options)).created;
   }
 
-  private async createdAtWithin(target: Target, digest: string, what: string, signal: AbortSignal): Promise<Date | null> {
-    let manifest = await this.manifestByDigest(target, digest, what, signal);
+  /**
+   * Created time, OCI labels and platform manifests of the image `digest` names (for an index, the config of its
+   * linux/amd64 manifest, else the first). Everything here is immutable, so it is cached like manifests by digest.
+   * NOT_FOUND when the registry no longer has the manifest.
+   */
+  async imageInfo(ref: ImageReference, digest: string, options: LookupOptions = {}): Promise<ImageInfo> {
+    const target = this.target(ref);
+    const what = `${target.name}@${digest}`;
+    return this.withinBudget(options.signal, (signal) => this.imageInfoWithin(target, digest, what, signal), what);
+  }
+
+  private async imageInfoWithin(target: Target, digest: string, what: string, signal: AbortSignal): Promise<ImageInfo> {
+    const manifest = await this.manifestByDigest(target, digest, what, signal);
+    let image = manifest;
+    let manifests: ImageInfo["manifests"];
     if (isIndexType(manifest.mediaType)) {
+      const entries = manifest.manifests.filter((d) => d.platform && d.platform.os !== "unknown");
+      manifests = entries.map((d) => ({ platform: d.platform as PlatformSpec, digest: d.digest }));
       const child =
-        manifest.manifests.find((d) => d.platform?.os === "linux" && d.platform.architecture === "amd64") ??
-        manifest.manifests[0];
-      if (!child) return null;
-      manifest = await this.manifestByDigest(target, child.digest, what, signal);
+        entries.find((d) => d.platform?.os === "linux" && d.platform.architecture === "amd64") ?? entries[0];
+      if (!child) return { mediaType: manifest.mediaType, created: null, labels: {}, manifests };
+      image = await this.manifestByDigest(target, child.digest, what, signal);
     }
-    const config = manifest.config;
-    if (!config) return null;
+    const config = image.config ? await this.configInfoOf(target, image.config.digest, what, signal) : null;
+    return {
+      mediaType: manifest.mediaType,
+      created: config?.created ?? null,
+      labels: { ...(config?.labels ?? {}) },
+      ...(manifests ? { manifests } : {}),
+    };
+  }
+
+  /** An image config's created time and labels, or null when the registry does not serve it. */
+  private async configInfoOf(target: Target, digest: string, what: string, signal: AbortSignal): Promise<ConfigInfo | null> {
+    const key = `${target.host}/${target.repository}@${digest}`;
+    const cached = this.configInfos.get(key);
+    if (cached !== undefined) return cached;
     const label = `${what} (config)`;
-    const path = `blobs/${config.digest}`;
-    const res = await this.registryRequest(target, "GET", path, "get", label, this.maxManifestBytes, signal);
+    const res = await this.registryRequest(target, "GET", `blobs/${digest}`, "get", label, this.maxManifestBytes, signal);
     if (res.status < 200 || res.status >= 300) return null;
-    verifiedDigest(res.body, undefined, config.digest, label);
-    try {
-      const created = (JSON.parse(Buffer.from(res.body).toString("utf8")) as { created?: unknown }).created;
-      const date = typeof created === "string" ? new Date(created) : null;
-      return date && !Number.isNaN(date.getTime()) ? date : null;
-    } catch {
-      return null;
-    }
+    verifiedDigest(res.body, undefined, digest, label);
+    const info = configInfo(res.body);
+    this.configInfos.set(key, info);
+    return info;
   }
 
   /**

@@ -147,3 +147,38 @@ export function selectPlatform(index: Manifest, want: PlatformSpec, what: string
     `${what} has ${distinct.length} manifests for ${formatPlatform(want)}; cannot tell which one the pin should follow`,
   );
 }
+
+/** Labels kept from an image config: the OCI ones a pull request shows, bounded in number and length. */
+const LABEL_PREFIX = "org.opencontainers.image.";
+const MAX_LABELS = 32;
+const MAX_LABEL_CHARS = 2048;
+
+/** What an image config says for people: when it was built and its OCI labels. */
+export interface ConfigInfo {
+  created: Date | null;
+  labels: Record<string, string>;
+}
+
+/**
+ * The `created` time and `org.opencontainers.image.*` labels of an image config (`config.Labels`); nothing for a
+ * body that is not a JSON object. A time that does not parse is null.
+ *
+ * @example configInfo(Buffer.from('{"created":"2024-05-01T00:00:00Z","config":{"Labels":{}}}')).created // Date
+ */
+export function configInfo(body: Uint8Array): ConfigInfo {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body).toString("utf8"));
+  } catch {
+    return { created: null, labels: {} };
+  }
+  const config = asObject(json);
+  const created = typeof config?.created === "string" ? new Date(config.created) : null;
+  const labels: Record<string, string> = {};
+  const raw = asObject(asObject(config?.config)?.Labels);
+  for (const [key, value] of Object.entries(raw ?? {})) {
+    if (Object.keys(labels).length >= MAX_LABELS) break;
+    if (key.startsWith(LABEL_PREFIX) && typeof value === "string") labels[key] = value.slice(0, MAX_LABEL_CHARS);
+  }
+  return { created: created && !Number.isNaN(created.getTime()) ? created : null, labels };
+}

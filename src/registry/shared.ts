@@ -6,7 +6,8 @@
 import { Inflight } from "./cache.js";
 import type { KeyValueStore } from "../jobs/types.js";
 import { formatReference, type ImageReference } from "../reference.js";
-import type { LookupOptions, Resolution, ResolveOptions, Resolver } from "./types.js";
+import { RegistryError } from "./types.js";
+import type { ImageInfo, LookupOptions, Resolution, ResolveOptions, Resolver } from "./types.js";
 
 function questionKey(ref: ImageReference, options: ResolveOptions = {}): string {
   const o = options;
@@ -57,6 +58,10 @@ export class MemoResolver implements Resolver {
     return this.inner.createdAt ? this.inner.createdAt(ref, digest, options) : Promise.resolve(null);
   }
 
+  imageInfo(ref: ImageReference, digest: string): Promise<ImageInfo> {
+    return passImageInfo(this.inner, ref, digest);
+  }
+
   get size(): number {
     return this.answers.size;
   }
@@ -95,4 +100,14 @@ export class SharedRunResolver implements Resolver {
   createdAt(ref: ImageReference, digest: string, options?: LookupOptions): Promise<Date | null> {
     return this.inner.createdAt ? this.inner.createdAt(ref, digest, options) : Promise.resolve(null);
   }
+
+  imageInfo(ref: ImageReference, digest: string): Promise<ImageInfo> {
+    return passImageInfo(this.inner, ref, digest);
+  }
+}
+
+/** A layer's imageInfo: the inner resolver's (immutable answers, cached by the client itself). */
+function passImageInfo(inner: Resolver, ref: ImageReference, digest: string): Promise<ImageInfo> {
+  if (!inner.imageInfo) return Promise.reject(new RegistryError("INVALID_RESPONSE", "this resolver cannot describe images"));
+  return inner.imageInfo(ref, digest);
 }

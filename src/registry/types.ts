@@ -88,9 +88,22 @@ export interface LookupOptions {
   signal?: AbortSignal;
 }
 
+/** What a registry says about the image a digest names: immutable, so callers may cache it. */
+export interface ImageInfo {
+  mediaType: string;
+  /** Its config's `created` (for an index, that of its linux/amd64 manifest, else the first), when it says. */
+  created: Date | null;
+  /** Its config's `org.opencontainers.image.*` labels (the same manifest's), as written. */
+  labels: Record<string, string>;
+  /** An index's platform manifests, attestations left out; absent for a single-platform manifest. */
+  manifests?: { platform: Platform; digest: string }[];
+}
+
 /** What the rest of the program needs from a registry client. */
 export interface Resolver {
   resolve(ref: ImageReference, options?: ResolveOptions): Promise<Resolution>;
   /** When the image a digest names was built, if the registry says (for minimumAge). */
   createdAt?(ref: ImageReference, digest: string, options?: LookupOptions): Promise<Date | null>;
+  /** Created time, labels and platforms of the image a digest names; NOT_FOUND when the registry no longer has it. */
+  imageInfo?(ref: ImageReference, digest: string, options?: LookupOptions): Promise<ImageInfo>;
 }

@@ -36,8 +36,8 @@ export interface AppHarness {
 }
 
 
-/** The real app against a fresh fake GitHub and registry; `options` go to createApp (an injected scanner, a scan observer). */
-export async function startApp(options: Pick<AppOptions, "scanner" | "onScanned"> = {}): Promise<AppHarness> {
+/** The real app against a fresh fake GitHub and registry; `options` go to createApp (a scanner, an observer, a clock). */
+export async function startApp(options: Pick<AppOptions, "scanner" | "onScanned" | "now"> = {}): Promise<AppHarness> {
   const gh = await FakeGitHub.start();
   gh.addInstallation(INSTALLATION, { login: OWNER, type: "Organization" });
   const registry = await LocalRegistry.start();

@@ -6,7 +6,7 @@ import { pino } from "pino";
 import { Probot } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp, type ScanJob } from "../../src/app/index.js";
-import { readMarker } from "../../src/github/marker.js";
+import { proposalKey, readMarker } from "../../src/github/marker.js";
 import type { JobQueue } from "../../src/jobs/types.js";
 import { RegistryClient } from "../../src/registry/client.js";
 import { FakeGitHub, type CallRecord } from "../../bench/harness/fake-github.js";
@@ -150,7 +150,10 @@ describe.skipIf(!availability.available)("drift check", () => {
   const openPull = (org: string, name: string) => gh.pulls(org, name).find((p) => p.state === "open" && p.head.ref === BRANCH);
   const heads = () => new Map(allRepos().map(({ org, name }) => [`${org}/${name}`, gh.getRef(org, name, BRANCH)]));
   /** Repositories the app read or wrote since `from`. */
-  const touched = (from = 0) => new Set(app.sent.slice(from).flatMap((s) => (s.repo ? [s.repo] : [])));
+  /** Repositories the check read or wrote; the organization's `.github` config read is counted apart (orgReads). */
+  const touched = (from = 0) =>
+    new Set(app.sent.slice(from).flatMap((s) => (s.repo && !s.repo.endsWith("/.github") ? [s.repo] : [])));
+  const orgReads = () => app.sent.filter((s) => s.repo?.endsWith("/.github")).map((s) => s.repo);
   const reset = () => {
     gh.resetCounts();
     app.sent.length = 0;
@@ -195,8 +198,11 @@ describe.skipIf(!availability.available)("drift check", () => {
       .filter(({ org, name }) => openPull(org, name))
       .map(({ org, name }) => `${org}/${name}`);
     expect(opened.sort()).toEqual(["app-1", "app-2", "app-3", "app-4"].flatMap((n) => [`north/${n}`, `south/${n}`]).sort());
-    expect(readMarker(openPull("south", "app-2")?.body)?.changes.map((c) => `${c.image}:${c.tag}@${c.newDigest}`).sort()).toEqual(
-      [`${registry.host}/base/alpha:1@${digests.get("alpha:1")}`, `${registry.host}/base/delta:3@${digests.get("delta:3")}`].sort(),
+    expect(readMarker(openPull("south", "app-2")?.body)?.proposed).toEqual(
+      [
+        proposalKey(`${registry.host}/base/alpha`, "1", digests.get("alpha:1") ?? ""),
+        proposalKey(`${registry.host}/base/delta`, "3", digests.get("delta:3") ?? ""),
+      ].sort(),
     );
 
     // The same repositories in another GitHub, installed through the webhook: the same pull requests.
@@ -260,7 +266,7 @@ describe.skipIf(!availability.available)("drift check", () => {
     expect(app.queued.every((j) => j.drift && j.runId === app.queued[0]?.runId && j.pushedAt)).toBe(true);
     // The order the jobs started in (their first request): no installation waits for the other's whole list.
     const started: string[] = [];
-    for (const s of app.sent) if (s.repo && !started.includes(s.repo)) started.push(s.repo);
+    for (const s of app.sent) if (s.repo && !s.repo.endsWith("/.github") && !started.includes(s.repo)) started.push(s.repo);
     expect(started).toHaveLength(12);
     const firstHalf = started.slice(0, 6);
     expect(firstHalf.filter((r) => r.startsWith("north/"))).toHaveLength(3);
@@ -303,6 +309,8 @@ describe.skipIf(!availability.available)("drift check", () => {
     await app.check();
     const affected = ["north/app-2", "south/app-1", "south/lib-1"];
     expect([...touched()].sort()).toEqual(affected);
+    // The organizations' defaults (`.github`) are read once per installation for the whole check, not per repository.
+    expect(orgReads().sort()).toEqual(["north/.github", "south/.github"]);
     expect(new Set(gh.calls.filter(isWrite).map((c) => c.path.split("/").slice(2, 4).join("/")))).toEqual(
       new Set(["north/app-2", "south/app-1", "south/lib-1"]),
     );
@@ -322,7 +330,7 @@ describe.skipIf(!availability.available)("drift check", () => {
     const lib = openPull("south", "lib-1");
     expect(lib?.title).toBe("Update container image digests");
     expect(gh.readFile("south", "lib-1", BRANCH, "Dockerfile")?.toString()).toContain(`gamma:2@${moved}`);
-    expect(readMarker(lib?.body)?.changes.map((c) => c.oldDigest)).toHaveLength(1);
+    expect(readMarker(lib?.body)?.refs).toHaveLength(1);
 
     // And the check after that is quiet again.
     reset();

@@ -1,7 +1,7 @@
 // The pull request lifecycle, end to end inside one process: real Probot, real example webhooks, the fake GitHub with
 // git semantics, a real Distribution registry and the real registry client.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readMarker, replaceMarker } from "../../src/github/marker.js";
+import { proposes, readMarker, replaceMarker } from "../../src/github/marker.js";
 import { CONFIG_ISSUE_TITLE } from "../../src/github/config-issue.js";
 import { registryAvailability } from "../../bench/harness/registry.js";
 import {
@@ -202,7 +202,7 @@ describe.skipIf(!availability.available)("pull request lifecycle", () => {
     const reopened = openPull();
     expect(reopened).toBeDefined();
     expect(reopened?.number).not.toBe(closed?.number);
-    expect(readMarker(reopened?.body)?.changes.map((c) => c.newDigest)).toContain(newer);
+    expect(proposes(readMarker(reopened?.body), `${host}/library/python`, "3.12", newer)).toBe(true);
     python = newer;
   });
 

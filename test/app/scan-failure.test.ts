@@ -2,7 +2,7 @@
 // GitHub, a real registry), with the scanner failing on files that carry a trigger line (the real scanner otherwise).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registryAvailability } from "../../bench/harness/registry.js";
-import { readMarker } from "../../src/github/marker.js";
+import { readMarker, refKey } from "../../src/github/marker.js";
 import { flakyScanner as flaky, TRIGGER } from "../helpers/flaky-scanner.js";
 import { commented, INSTALLATION, installationCreated, OWNER, startApp, type AppHarness } from "./app-harness.js";
 
@@ -43,7 +43,7 @@ describe.skipIf(!availability.available)("a file the scanner fails on", () => {
     await h.idle();
     const [pull] = open();
     expect(pull?.body).toMatch(/`broken\.Dockerfile` line 1: .*could not be scanned: internal error while reading instructions/);
-    expect(readMarker(pull?.body)?.changes.map((c) => c.path)).toEqual(["Dockerfile"]);
+    expect(readMarker(pull?.body)?.refs).toEqual([refKey("Dockerfile", `${host}/library/python:3.12`)]);
     const reply = await rescan();
     expect(reply).toMatch(/1 error\./);
     expect(reply).toContain("`broken.Dockerfile` line 1");

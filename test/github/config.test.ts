@@ -38,6 +38,11 @@ describe("parseConfig defaults", () => {
     reviewers: [],
     assignees: [],
     minimumAgeMs: 0,
+    commitMessagePrefix: "",
+    platforms: [],
+    schedule: null,
+    timezone: "UTC",
+    automerge: false,
   };
 
   it("are the documented ones", () => {
@@ -85,6 +90,7 @@ describe("parseConfig keys", () => {
       "minimumAge: 3d",
     ].join("\n");
     expect(ok(text)).toEqual({
+      ...DEFAULT_CONFIG,
       enabled: true,
       pinUnpinned: false,
       ignorePaths: ["dev/**"],
@@ -395,3 +401,49 @@ describe("ignoreMatcher", () => {
     });
   });
 });
+
+describe("the keys for reviews and noise", () => {
+  it("reads commitMessagePrefix, platforms, schedule, timezone and automerge", () => {
+    const config = ok(
+      [
+        'commitMessagePrefix: "chore(deps):"',
+        "platforms: [linux/amd64, linux/arm64/v8]",
+        "schedule: [weekends, after 10pm on weekdays]",
+        "timezone: Europe/Berlin",
+        "automerge: pins",
+      ].join("\n"),
+    );
+    expect(config.commitMessagePrefix).toBe("chore(deps):");
+    expect(config.platforms).toEqual(["linux/amd64", "linux/arm64/v8"]);
+    expect(config.schedule?.text).toEqual(["weekends", "after 10pm on weekdays"]);
+    expect(config.timezone).toBe("Europe/Berlin");
+    expect(config.automerge).toBe("pins");
+    expect(ok("automerge: false").automerge).toBe(false);
+    expect(ok("schedule: '* 2-5 * * 1-5'").schedule?.windows).toHaveLength(1);
+  });
+
+  it.each([
+    ['commitMessagePrefix: "a\\nb"', '"commitMessagePrefix": must be one line'],
+    [`commitMessagePrefix: ${"x".repeat(51)}`, '"commitMessagePrefix": must be at most 50 characters'],
+    ["platforms: [amd64]", '"platforms.0": must be a platform such as linux/amd64'],
+    ["platforms: [$TARGETPLATFORM]", '"platforms.0": must be a platform'],
+    ["schedule: on blursday", '"schedule": "on blursday" has "blursday", which is not a day'],
+    ["schedule: 0 3 * * 1", '"schedule": "0 3 * * 1": the minute field must be *'],
+    ["schedule: 5", '"schedule": must be a window or a list of windows'],
+    ["timezone: Mars/Olympus", '"timezone": must be a time zone name such as UTC or Europe/Berlin'],
+    ["automerge: yes", '"automerge": must be "pins", "updates", "all" or false'],
+    ["automerge: true", '"automerge": must be "pins", "updates", "all" or false'],
+    ["_extends: ../../etc", '"_extends": must name a repository'],
+  ])("rejects %s with a clear message", (text, message) => {
+    expect(error(text)).toContain(message);
+  });
+
+  it("gives the effective config in the file's own words, every key filled in", () => {
+    const result = parseConfig("minimumAge: 3d\nschedule: weekends\n");
+    if (!result.ok) throw new Error(result.error);
+    // The defaults, as a file says them: minimumAge as written, schedule as written; nothing from `_extends`.
+    const { minimumAgeMs: _ms, schedule: _schedule, ...filled } = DEFAULT_CONFIG;
+    expect(result.effective).toEqual({ ...filled, minimumAge: "3d", schedule: "weekends" });
+  });
+});
+

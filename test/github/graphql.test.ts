@@ -11,6 +11,7 @@ import {
   fetchBlobs,
   fetchRepoState,
 } from "../../src/github/graphql.js";
+import { fetchConfigFile } from "../../src/github/config-file.js";
 import { branchFor } from "../../src/github/pull-request.js";
 
 const BOT = branchFor("main");
@@ -101,6 +102,9 @@ describe("fetchRepoState", () => {
         oid: botHead,
         authorEmail: `${String(gh.userPayload(gh.botLogin).id)}+${gh.botLogin}@users.noreply.github.com`,
         committerEmail: `${String(gh.userPayload(gh.botLogin).id)}+${gh.botLogin}@users.noreply.github.com`,
+        // GitActor.user is a User: a bot's commit has none, only its name.
+        authorLogin: null,
+        authorName: gh.botLogin,
         verified: false,
         parents: gh.getCommit("acme", "web", botHead)?.parents,
         parentCount: 1,
@@ -108,20 +112,24 @@ describe("fetchRepoState", () => {
       },
       pulls: [
         {
+          id: Buffer.from(`011:PullRequest${String(gh.pull("acme", "web", 3)?.id)}`).toString("base64"),
           number: 3,
           state: "open",
           merged: false,
           url: `${gh.url}/acme/web/pull/3`,
+          title: "Pin alpine 3.20",
           body: "plan",
           headRefName: BOT,
           headRefOid: botHead,
           baseRefName: "main",
           author: "digest-pin[bot]",
+          autoMergeBy: null,
         },
         expect.objectContaining({ number: 2, state: "closed", merged: true, body: "", headRefOid: gh.pull("acme", "web", 2)?.head.sha }),
         expect.objectContaining({ number: 1, state: "closed", merged: false, body: "<!-- digest-pin:plan e30= -->", author: "digest-pin[bot]" }),
       ],
       pullsTruncated: false,
+      merging: { autoMergeAllowed: false, squash: true, merge: true, rebase: true },
     });
     expect(repo.defaultBranch).toBe("main");
   });
@@ -174,6 +182,7 @@ describe("fetchRepoState", () => {
       botBranchCommit: null,
       pulls: [],
       pullsTruncated: false,
+      merging: { autoMergeAllowed: false, squash: true, merge: true, rebase: true },
     });
     expect(await fetchRepoState(octokit, "acme", "old", BOT, "main")).toMatchObject({ archived: true, disabled: false, empty: false });
     expect(await fetchRepoState(octokit, "acme", "off", BOT, "main")).toMatchObject({ archived: false, disabled: true });
@@ -294,5 +303,25 @@ describe("fetchBlobs", () => {
     const treeSha = gh.getCommit("acme", "web", gh.getRef("acme", "web", "main") as string)?.tree as string;
     await expect(fetchBlobs(octokit, "acme", "web", [treeSha])).rejects.toBeInstanceOf(GitHubQueryError);
     await expect(fetchBlobs(client(2), "acme", "web", [treeSha])).rejects.toMatchObject({ notFound: true });
+  });
+});
+
+describe("fetchConfigFile", () => {
+  it("reads another repository's config file in one query, byte-exact", async () => {
+    gh.addRepo(1, { name: ".github", files: { [CONFIG_PATH]: "labels: [org]\n", "other/x.yml": "a: 1\n" } });
+    const octokit = client();
+    gh.resetCounts();
+    expect(await fetchConfigFile(octokit, "acme", ".github", CONFIG_PATH)).toBe("labels: [org]\n");
+    expect(await fetchConfigFile(octokit, "acme", ".github", "other/x.yml")).toBe("a: 1\n");
+    expect(routes()).toEqual(["POST /graphql 200", "POST /graphql 200"]);
+  });
+
+  it("is null for a missing file, a missing repository and one the installation cannot see", async () => {
+    gh.addRepo(1, { name: ".github", files: { README: "x\n" } });
+    gh.addRepo(2, { name: ".github", files: { [CONFIG_PATH]: "labels: [theirs]\n" } });
+    const octokit = client(1);
+    expect(await fetchConfigFile(octokit, "acme", ".github", CONFIG_PATH)).toBeNull();
+    expect(await fetchConfigFile(octokit, "acme", "nope", CONFIG_PATH)).toBeNull();
+    expect(await fetchConfigFile(octokit, "other", ".github", CONFIG_PATH)).toBeNull();
   });
 });

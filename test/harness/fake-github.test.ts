@@ -837,7 +837,8 @@ describe("GraphQL", () => {
       [`{ repository(owner: "acme", name: "web") { isEmpty { x } } }`, /Selections can't be made on scalars/],
       [`{ repository(owner: $o, name: "web") { isEmpty } }`, /Variable \$o is used by anonymous query but not declared/],
       [`query($o: String!) { repository(owner: $o, name: "web") { isEmpty } }`, /Variable \$o of type String! was provided invalid value/],
-      [`mutation { repository(owner: "acme", name: "web") { isEmpty } }`, /not configured for mutations/],
+      [`mutation { repository(owner: "acme", name: "web") { isEmpty } }`, /Field 'repository' doesn't exist on type 'Mutation'/],
+      [`subscription { repository(owner: "acme", name: "web") { isEmpty } }`, /not configured for subscriptions/],
       [`{ repository(owner: "acme", name: "web") { object(oid: "xyz") { oid } } }`, /invalid value \("xyz"\)\. Expected type 'GitObjectID'/],
       [`{ repository(owner: "acme", name: "web") { defaultBranchRef { ... on Blob { oid } } } }`, /Fragment on Blob can't be spread inside Ref/],
       [`{ repository(owner: "acme", name: "web") { defaultBranchRef { target { ... on Nope { oid } } } } }`, /No such type Nope/],
@@ -944,6 +945,84 @@ describe("GraphQL", () => {
       defaultBranchRef: { name: "main" },
       object: { oid: hashObject("blob", Buffer.from("FROM x\n")) },
     });
+  });
+});
+
+describe("GitHub's limits and auto-merge", () => {
+  async function mutate(query: string, variables: Record<string, unknown>, token = fake.createInstallationToken(1)) {
+    const res = await fetch(`${fake.url}/api/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `bearer ${token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test probing of loose JSON
+    return (await res.json()) as any;
+  }
+  const ENABLE = `mutation($id: ID!, $m: PullRequestMergeMethod) {
+    enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: $m, commitHeadline: "Pin", commitBody: "the summary" }) {
+      pullRequest { number autoMergeRequest { mergeMethod commitHeadline commitBody enabledBy { login } } }
+    }
+  }`;
+
+  it("refuses bodies over 65,536 characters with GitHub's 422, for pull requests, issues and comments", async () => {
+    setup({ Dockerfile: "FROM a\n" });
+    const gh = await installationClient(1);
+    const o = { owner: "acme", repo: "web" };
+    fake.pushFiles("acme", "web", "digest-pin/main", { Dockerfile: "FROM b\n" });
+    const long = "é".repeat(65_537);
+    await expectStatus(gh.rest.pulls.create({ ...o, title: "Pin", head: "digest-pin/main", base: "main", body: long }), 422, /body is too long \(maximum is 65536 characters\)/);
+    // Characters, as GitHub counts them: 65,536 two-byte characters are within the limit.
+    const pr = await gh.rest.pulls.create({ ...o, title: "Pin", head: "digest-pin/main", base: "main", body: long.slice(1) });
+    await expectStatus(gh.rest.pulls.update({ ...o, pull_number: pr.data.number, body: `${long}` }), 422, /body is too long/);
+    await expectStatus(gh.rest.issues.create({ ...o, title: "x", body: long }), 422, /body is too long/);
+    await expectStatus(gh.rest.issues.createComment({ ...o, issue_number: pr.data.number, body: long }), 422, /Body is too long/);
+    expect(fake.pull("acme", "web", pr.data.number)?.body).toBe(long.slice(1));
+  });
+
+  it("enables auto-merge through GraphQL where the repository allows it, and turns it off again", async () => {
+    fake.addInstallation(1, { login: "acme" });
+    fake.addRepo(1, { name: "web", files: { Dockerfile: "FROM a\n" }, allowAutoMerge: true, mergeMethods: { merge: false } });
+    fake.pushFiles("acme", "web", "feature", { Dockerfile: "FROM b\n" });
+    const pr = fake.openPull("acme", "web", { head: "feature", title: "one" });
+    const id = Buffer.from(`011:PullRequest${pr.id}`).toString("base64");
+    const enabled = await mutate(ENABLE, { id, m: "SQUASH" });
+    expect(enabled.errors).toBeUndefined();
+    expect(enabled.data.enablePullRequestAutoMerge.pullRequest.autoMergeRequest).toEqual({
+      mergeMethod: "SQUASH",
+      commitHeadline: "Pin",
+      commitBody: "the summary",
+      enabledBy: { login: fake.botLogin.replace(/\[bot\]$/, "") },
+    });
+    expect(fake.pull("acme", "web", pr.number)?.autoMerge?.mergeMethod).toBe("SQUASH");
+    const refused = await mutate(ENABLE, { id, m: "MERGE" });
+    expect(refused.errors[0].message).toBe("Pull request Merge method merge merging is not allowed on this repository");
+    const off = await mutate(`mutation($id: ID!) { disablePullRequestAutoMerge(input: { pullRequestId: $id }) { pullRequest { autoMergeRequest { mergeMethod } } } }`, { id });
+    expect(off.data.disablePullRequestAutoMerge.pullRequest.autoMergeRequest).toBeNull();
+    // Closing drops a request, and a closed pull request takes none.
+    await mutate(ENABLE, { id, m: "SQUASH" });
+    fake.closePull("acme", "web", pr.number);
+    expect(fake.pull("acme", "web", pr.number)?.autoMerge).toBeNull();
+    expect((await mutate(ENABLE, { id, m: "SQUASH" })).errors[0].message).toBe("Pull request is not open");
+  });
+
+  it("refuses auto-merge as GitHub does where the repository does not allow it, and for pull requests the token cannot see", async () => {
+    fake.addInstallation(1, { login: "acme" });
+    fake.addInstallation(2, { login: "other" });
+    fake.addRepo(1, { name: "web", files: { Dockerfile: "FROM a\n" } });
+    fake.addRepo(2, { name: "secret", files: { Dockerfile: "FROM a\n" }, allowAutoMerge: true });
+    fake.pushFiles("acme", "web", "feature", { Dockerfile: "FROM b\n" });
+    fake.pushFiles("other", "secret", "feature", { Dockerfile: "FROM b\n" });
+    const pr = fake.openPull("acme", "web", { head: "feature", title: "one" });
+    const theirs = fake.openPull("other", "secret", { head: "feature", title: "two" });
+    const notAllowed = await mutate(ENABLE, { id: Buffer.from(`011:PullRequest${pr.id}`).toString("base64"), m: "SQUASH" });
+    expect(notAllowed.errors[0]).toMatchObject({ type: "UNPROCESSABLE", message: "Pull request Auto merge is not allowed for this repository" });
+    expect(notAllowed.data.enablePullRequestAutoMerge).toBeNull();
+    const hidden = await mutate(ENABLE, { id: Buffer.from(`011:PullRequest${theirs.id}`).toString("base64"), m: "SQUASH" });
+    expect(hidden.errors[0].type).toBe("NOT_FOUND");
+    expect(fake.pull("other", "secret", theirs.number)?.autoMerge).toBeNull();
+    expect((await mutate(ENABLE, { id: "nope", m: "SQUASH" })).errors[0].type).toBe("NOT_FOUND");
+    const unknown = await mutate(`mutation($id: ID!) { enablePullRequestAutoMerge(input: { pullRequestId: $id, mergeMethod: FAST }) { clientMutationId } }`, { id: "x" });
+    expect(unknown.errors[0].message).toMatch(/invalid value/);
   });
 });
 

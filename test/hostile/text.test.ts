@@ -19,8 +19,8 @@ const hasGfm = checkGfm("hostile text through the app");
 
 const EVIL = "see [docs](https://evil.example/) @acme/admins #1 <img src=x onerror=alert(1)>";
 const BOT = "digest-pin[bot]";
-/** Tags the app's own words use: bold, code, lists, its <details>, the table. */
-const OWN_TAGS = new Set(["p", "strong", "code", "pre", "ul", "li", "details", "summary", "table", "thead", "tbody", "tr", "th", "td"]);
+/** Tags the app's own words use: its section headings, bold, code, lists, its <details>, the table. */
+const OWN_TAGS = new Set(["h3", "p", "strong", "code", "pre", "ul", "li", "details", "summary", "table", "thead", "tbody", "tr", "th", "td"]);
 
 describe.skipIf(!availability.available || !hasGfm)("hostile text in what the app writes", () => {
   let h: Harness;
