@@ -33,6 +33,33 @@ const trailing: Record<CommentSign, RegExp> = {
 
 const BOM = "\u00ef\u00bb\u00bf"; // UTF-8 BOM bytes read as latin1
 
+/** What a reference skipped by the comment says, where a manager marks it while extracting. */
+export const IGNORE_DETAIL = `a ${INLINE_IGNORE_DIRECTIVE} comment`;
+
+/**
+ * Whether `line` (without its line break) is an ignore comment for the next line: the same rule as
+ * applyInlineIgnores, for managers that mark references while they extract them.
+ *
+ * @example
+ * isIgnoreLine("  # digest-pin: ignore (tracks nightly on purpose)", "#") // true
+ */
+export function isIgnoreLine(line: string, sign: CommentSign): boolean {
+  return ownLine[sign].test(line);
+}
+
+/**
+ * Whether the rest of a reference's line (from just after the reference) holds an ignore comment.
+ *
+ * @example
+ * endsWithIgnore('" # digest-pin: ignore', "#") // true
+ */
+export function endsWithIgnore(rest: string, sign: CommentSign): boolean {
+  const re = trailing[sign];
+  re.lastIndex = 0;
+  // The rest starts right after the reference: a comment sign there counts as if a space came before it.
+  return re.test(` ${rest}`);
+}
+
 /** A line's text without its terminator. */
 const lineText = (text: string, from: number, to: number) => text.slice(from, to).replace(/[\r\n]+$/, "");
 

@@ -6,7 +6,7 @@
 // reference and every use of the ARG is a whole `FROM $ARG`, the reference is the ARG's default (pinned in the ARG
 // line, listed once); otherwise each FROM is its own reference, pinned by appending the digest in the FROM itself.
 
-import { endsWithIgnore, IGNORE_DETAIL, isIgnoreLine } from "../inline-ignore.js";
+import { endsWithIgnore, IGNORE_DETAIL, isIgnoreLine } from "../ignore-comments.js";
 import { isValidDigest, parseReference } from "../reference.js";
 import { readParserDirectives } from "./directives.js";
 import { BUILTIN_ARGS, expandWord, UNKNOWN, type EnvValue, type Expansion } from "./expand.js";
@@ -174,7 +174,10 @@ class Scan {
     const names = new Set<string>();
     let problem: Closure["problem"] = null;
     const note = (p: NonNullable<Closure["problem"]>) => (problem ??= p);
-    const visit = (e: Expansion, via: string | null) => {
+    // A worklist, not recursion: a chain of ARG defaults, each naming the one before, is as long as the file makes it.
+    const pending: Array<[Expansion, string | null]> = [[expansion, null]];
+    for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+      const [e, via] = next;
       const of = via === null ? "" : ` (in the default of ARG ${via})`;
       if (e.error !== null) note({ skip: "invalid", detail: `${e.error}${of}` });
       if (e.unsupported !== null) note({ skip: "variable", detail: `uses ${e.unsupported}, which digest-pin does not expand${of}` });
@@ -184,14 +187,16 @@ class Scan {
       if (unmatched !== undefined) {
         note({ skip: "variable", detail: `${unmatched} has no default in a global ARG (before the first FROM)${of}` });
       }
+      // Reversed onto the stack, so that names are visited in the order the recursion visited them.
+      const children: Array<[Expansion, string]> = [];
       for (const name of e.matched) {
         if (names.has(name)) continue;
         names.add(name);
         const global = this.globals.get(name);
-        if (global) visit(global.expansion, name);
+        if (global) children.push([global.expansion, name]);
       }
-    };
-    visit(expansion, null);
+      for (let i = children.length - 1; i >= 0; i--) pending.push(children[i] as [Expansion, string]);
+    }
     return { names, problem };
   }
 

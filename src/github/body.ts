@@ -9,7 +9,7 @@ import { visible } from "../visible.js";
 import { CONFIG_PATH, type EffectiveConfig } from "./config.js";
 import { plural, shortDigest, updateItems } from "./body-review.js";
 import { codeBlock, inlineCode, inlineText } from "./markdown.js";
-import { postedError } from "./posted.js";
+import { postedError, postedList } from "./posted.js";
 
 export const TITLE_PIN = "Pin container images to digests";
 export const TITLE_UPDATE = "Update container image digests";
@@ -205,7 +205,7 @@ export function renderBody(p: Plan, marker: string, context: BodyContext = {}): 
     blocks.push(table(PIN_HEADER, pins.map(pinRow), "reference"));
   }
   if (p.errors.length > 0) {
-    blocks.push(list(p.errors.map(errorItem), "reference", ["", "**Could not be resolved** (left unchanged; retried on the next run):", ""]));
+    blocks.push(list(postedList(p.errors, errorItem), "reference", ["", "**Could not be resolved** (left unchanged; retried on the next run):", ""]));
   }
   blocks.push(heldBack(p), [""], howToIgnore(p), [""], effectiveConfig(context), [""], FOOTER, ["", marker]);
   return fit(blocks).join("\n");

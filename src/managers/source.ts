@@ -3,7 +3,7 @@
 
 import { computeLineStarts, lineAt } from "../dockerfile/text.js";
 import type { FoundReference, SkipReason } from "../dockerfile/types.js";
-import { endsWithIgnore, IGNORE_DETAIL, isIgnoreLine, type CommentMarker } from "../inline-ignore.js";
+import { endsWithIgnore, IGNORE_DETAIL, isIgnoreLine, type CommentSign } from "../ignore-comments.js";
 import { parseReference } from "../reference.js";
 import type { Extraction, FileSkipReason } from "./types.js";
 
@@ -91,7 +91,7 @@ export interface Site {
 }
 
 export interface ReferenceOptions {
-  marker: CommentMarker;
+  marker: CommentSign;
   /** The reference's text when it is not the bytes at the site (a kustomization's `newName:newTag`). */
   spelled?: string;
   /** Why the text is not a literal reference (it uses a variable of its kind), or null. */

@@ -3,7 +3,7 @@
 // (not pins) until its window, in its time zone; auto-merge is requested through GraphQL (and turned off before new
 // image bytes join), with one comment where the repository does not allow it; a tag rebuilt every hour still gets a
 // proposal with `minimumAge: 3h`; organization-wide defaults from the `.github` repository apply, read once per run.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { registryAvailability } from "../../bench/harness/registry.js";
 import { commented, INSTALLATION, installationCreated, OWNER, pushed, startApp, type AppHarness } from "./app-harness.js";
 
@@ -44,11 +44,13 @@ describe.skipIf(!availability.available)("less noise", () => {
   const repo = (name: string, files: Record<string, string>, extra: { allowAutoMerge?: boolean } = {}) =>
     h.gh.addRepo(INSTALLATION, { name, files, ...extra });
 
-  beforeAll(async () => {
+  // A fresh GitHub and registry for each test: no test leans on another's state, nor on its share of the stand-in's
+  // per-minute write budget (GitHub's secondary limits, which the unpaced test client would exhaust over the file).
+  beforeEach(async () => {
     h = await startApp({ now: () => clock });
     host = h.registry.host;
   });
-  afterAll(async () => h?.close());
+  afterEach(async () => h?.close());
 
   it("opens nothing for a refresh whose manifests for the repository's platforms did not change", async () => {
     const v1 = await h.registry.pushImage("plat/app", "1", { kind: "oci-index", platforms: ["linux/amd64", "linux/arm64"] });
