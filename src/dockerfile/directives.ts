@@ -59,6 +59,11 @@ export interface Directives {
   syntax: { start: number; end: number } | null;
 }
 
+/**
+ * The parser directives at the top of a Dockerfile, read twice as BuildKit does (see the top of this file).
+ *
+ * @example readParserDirectives(toSource(Buffer.from("# escape=`\nFROM a\n"))).escape // 96
+ */
 export function readParserDirectives(src: Source): Directives {
   const parser = readDirectives(src, 0, true);
   let escape = 92;

@@ -50,8 +50,12 @@ const NAME_CHAR = /^[\p{L}\p{Nd}_]$/u;
 
 class LexError extends Error {}
 
+/** `${A:-${A:-…}}` nests, and each level is a call here: past this depth the word is an error, not a stack overflow. */
+const MAX_NESTING = 1_000;
+
 class Lexer {
   pos = 0;
+  depth = 0;
   readonly out: Expansion = {
     value: "",
     matched: new Set(),
@@ -166,6 +170,15 @@ class Lexer {
   }
 
   dollar(): string {
+    if (++this.depth > MAX_NESTING) throw new LexError(`variables nested more than ${MAX_NESTING} deep`);
+    try {
+      return this.dollarAfterCheck();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  dollarAfterCheck(): string {
     this.next();
     if (this.peek() !== LBRACE) {
       const name = this.name();

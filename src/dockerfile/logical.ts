@@ -1,19 +1,19 @@
-// An instruction as BuildKit reads it: the physical lines joined at line continuations, with comment lines and
-// blank lines inside the continuation dropped, and the source offset of every remaining character kept.
-
-import { lineAt, lineContentEnd, type Source } from "./text.js";
+// An instruction as BuildKit reads it: its physical lines joined at line continuations (the escape character and the
+// blanks after it removed), comment and empty lines inside the continuation dropped, and for every remaining character
+// the offset in the source it came from.
 
 export interface Logical {
-  text: string;
+  readonly text: string;
   /** pos[i] is the offset in the source text of text[i]. */
-  pos: Int32Array;
+  readonly pos: Int32Array;
 }
 
-const isBlank = (c: number) => c === 32 || c === 9 || c === 11 || c === 12;
-
 /**
- * BuildKit's continuation rule: the line ends, after spaces and tabs, with the escape character, and that character
- * is not itself escaped (`foo \\` does not continue, whatever dockerfile-ast thinks).
+ * BuildKit's continuation rule (its lineContinuationRegex): the line ends, after spaces and tabs, with the escape
+ * character, and that character is the first of the line or not preceded by another escape (`foo \\` does not
+ * continue, `foo \ \` does). Returns the escape's offset, or -1 when the line does not continue.
+ *
+ * @example continuationAt("RUN a \\", 0, 7, 92) // 6
  */
 export function continuationAt(text: string, from: number, end: number, escape: number): number {
   let k = end - 1;
@@ -22,41 +22,36 @@ export function continuationAt(text: string, from: number, end: number, escape: 
   return k === from || text.charCodeAt(k - 1) !== escape ? k : -1;
 }
 
-/** The logical line of the instruction that starts at `start` (its first non-blank character). */
-export function logicalLine(src: Source, start: number, escape: number): Logical {
-  const text = src.text;
-  const segments: number[] = [];
-  let total = 0;
-  let line = lineAt(src.lineStarts, start);
-  let from = start;
-  for (let first = true; ; first = false) {
-    const end = lineContentEnd(src, line);
-    let skip = false;
-    if (!first) {
-      let j = from;
-      while (j < end && isBlank(text.charCodeAt(j))) j++;
-      skip = j === end || text.charCodeAt(j) === 35; // blank or comment line inside a continuation
-    }
-    if (!skip) {
-      const k = continuationAt(text, from, end, escape);
-      const to = k === -1 ? end : k;
-      segments.push(from, to);
-      total += to - from;
-      if (k === -1) break;
-    }
-    line++;
-    const next = src.lineStarts[line];
-    if (next === undefined) break;
-    from = next;
+/**
+ * A logical line made of source ranges: the text at once, the offsets only when asked for (most instructions are
+ * never read past their keyword).
+ *
+ * @example new SegmentedLine("RUN a \\\n b", [0, 6, 8, 10]).text // "RUN a  b"
+ */
+export class SegmentedLine implements Logical {
+  readonly text: string;
+  #pos: Int32Array | null = null;
+
+  /** `segments` holds [start, end) pairs of source offsets, in order. */
+  constructor(
+    source: string,
+    private readonly segments: readonly number[],
+  ) {
+    let text = "";
+    for (let s = 0; s < segments.length; s += 2) text += source.slice(segments[s], segments[s + 1]);
+    this.text = text;
   }
-  const pos = new Int32Array(total);
-  let out = "";
-  let n = 0;
-  for (let s = 0; s < segments.length; s += 2) {
-    const a = segments[s] as number;
-    const b = segments[s + 1] as number;
-    out += text.slice(a, b);
-    for (let i = a; i < b; i++) pos[n++] = i;
+
+  get pos(): Int32Array {
+    if (this.#pos === null) {
+      const pos = new Int32Array(this.text.length);
+      let n = 0;
+      for (let s = 0; s < this.segments.length; s += 2) {
+        const end = this.segments[s + 1] as number;
+        for (let i = this.segments[s] as number; i < end; i++) pos[n++] = i;
+      }
+      this.#pos = pos;
+    }
+    return this.#pos;
   }
-  return { text: out, pos };
 }

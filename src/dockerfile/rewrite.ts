@@ -5,6 +5,11 @@ import type { Edit } from "./types.js";
 
 export type RewriteErrorCode = "OUT_OF_RANGE" | "OVERLAP" | "INVALID_EDIT" | "CHANGED";
 
+/**
+ * An edit list that cannot be applied, with its code.
+ *
+ * @example try { applyEdits(bytes, edits) } catch (e) { if (e instanceof RewriteError && e.code === "CHANGED") … }
+ */
 export class RewriteError extends Error {
   override readonly name = "RewriteError";
 

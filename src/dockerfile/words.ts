@@ -24,11 +24,20 @@ const SQUOTE = 39;
 const DQUOTE = 34;
 const DOLLAR = 36;
 
+/**
+ * Part of a word, positions kept.
+ *
+ * @example subWord({ value: "from=a", at: [0, 1, 2, 3, 4, 5] }, 5) // { value: "a", at: [5] }
+ */
 export function subWord(word: Word, from: number, to = word.value.length): Word {
   return { value: word.value.slice(from, to), at: word.at.slice(from, to) };
 }
 
-/** The keyword (lower case) and where its arguments start. */
+/**
+ * The keyword (lower case) and where its arguments start.
+ *
+ * @example splitKeyword("FROM \talpine") // { keyword: "from", rest: 6 }
+ */
 export function splitKeyword(text: string): { keyword: string; rest: number } {
   let i = 0;
   while (i < text.length && isSpace(text.charCodeAt(i))) i++;
@@ -42,6 +51,8 @@ export function splitKeyword(text: string): { keyword: string; rest: number } {
 /**
  * BuildKit's extractBuilderFlags: leading `--name[=value]` words, quotes removed, backslash escapes applied; the
  * flags end at the first word not starting with `--`, or after a bare `--`.
+ *
+ * @example extractFlags('COPY --from="a:1" x y', 5).flags[0]?.value?.value // "a:1"
  */
 export function extractFlags(text: string, from: number): { flags: Flag[]; rest: number } {
   const words: Word[] = [];
@@ -112,7 +123,11 @@ export function extractFlags(text: string, from: number): { flags: Flag[]; rest:
   return { flags, rest };
 }
 
-/** Whitespace-separated fields from `from` on, as [start, end) pairs (BuildKit's parseStringsWhitespaceDelimited). */
+/**
+ * Whitespace-separated fields from `from` on, as [start, end) pairs (BuildKit's parseStringsWhitespaceDelimited).
+ *
+ * @example splitFields("FROM a AS b", 5) // [[5, 6], [7, 9], [10, 11]]
+ */
 export function splitFields(text: string, from: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   let i = from;
@@ -127,7 +142,11 @@ export function splitFields(text: string, from: number): Array<[number, number]>
   return out;
 }
 
-/** Quote-aware words, quotes kept (BuildKit's parseWords, used by ARG): [start, end) pairs. */
+/**
+ * Quote-aware words, quotes kept (BuildKit's parseWords, used by ARG): [start, end) pairs.
+ *
+ * @example splitWords('ARG A="x y" B=1', 4, 92) // [[4, 11], [12, 15]]
+ */
 export function splitWords(text: string, from: number, escape: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
   const n = text.length;
@@ -163,7 +182,11 @@ const WHOLE_VAR = /^\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)\})$
 const startsVariable = (c: number) =>
   c === 123 || c === 95 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
-/** The word BuildKit's shell lexer makes of text[from, to): quotes removed, escapes applied, variables noticed. */
+/**
+ * The word BuildKit's shell lexer makes of text[from, to): quotes removed, escapes applied, variables noticed.
+ *
+ * @example shellWord('"a:${V}"', 0, 8, 92) // { value: "a:${V}", variable: true, wholeVar: null, … }
+ */
 export function shellWord(text: string, from: number, to: number, escape: number): ShellWord {
   let value = "";
   const at: number[] = [];
@@ -217,7 +240,11 @@ export function shellWord(text: string, from: number, to: number, escape: number
   return { value, at, variable, wholeVar: m ? (m[1] ?? m[2] ?? null) : null, error };
 }
 
-/** Whether a flag value (already unquoted) uses a variable. */
+/**
+ * Whether a flag value (already unquoted) uses a variable.
+ *
+ * @example flagValueVariable("${IMG}") // { variable: true, wholeVar: "IMG" }
+ */
 export function flagValueVariable(value: string): { variable: boolean; wholeVar: string | null } {
   for (let i = 0; i < value.length - 1; i++) {
     if (value.charCodeAt(i) === DOLLAR && startsVariable(value.charCodeAt(i + 1))) {
@@ -228,7 +255,11 @@ export function flagValueVariable(value: string): { variable: boolean; wholeVar:
   return { variable: false, wholeVar: null };
 }
 
-/** Split a word at a separator, keeping positions (the fields of a `--mount` value). */
+/**
+ * Split a word at a separator, keeping positions (the fields of a `--mount` value).
+ *
+ * @example splitWord(word, ",").map((w) => w.value) // ["type=bind", "from=a:1", "target=/x"]
+ */
 export function splitWord(word: Word, separator: string): Word[] {
   const out: Word[] = [];
   let start = 0;

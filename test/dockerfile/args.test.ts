@@ -76,6 +76,16 @@ describe("expandWord (BuildKit's shell lexer)", () => {
   });
 });
 
+describe("deeply nested expansions", () => {
+  it("reports a default nested thousands deep as invalid, where the recursion used to overflow the stack", () => {
+    const deep = (n: number) => `ARG B=\nARG A=${"${B:-".repeat(n)}x${"}".repeat(n)}\nFROM $A\n`;
+    expect(scan(deep(1_000)).map((r) => [r.skip, r.expanded])).toEqual([[null, "x"]]);
+    const [ref] = scan(deep(5_000));
+    expect(ref).toMatchObject({ kind: "from", arg: "A", skip: "invalid" });
+    expect(ref?.skipDetail).toMatch(/nested more than 1000 deep/);
+  });
+});
+
 describe("FROM built from global ARGs", () => {
   it("pins in the FROM, appending the digest to the reference as written", () => {
     const file = "ARG GO_VERSION=1.22\nARG REPO=mcr.microsoft.com/dotnet/sdk\nFROM golang:${GO_VERSION}-alpine AS build\nFROM $REPO:8.0-alpine\n";
